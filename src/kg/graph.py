@@ -1,0 +1,99 @@
+"""Load the ontology and the instance data into one rdflib Dataset: the single entry point to the graph."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Dataset, Graph, URIRef
+from rdflib.plugins.parsers.notation3 import BadSyntax
+
+from kg.errors import DataFileError
+from kg.namespaces import GRAPH, bind_prefixes
+
+ROOT = Path(os.environ.get("KG_HOME") or Path(__file__).resolve().parents[2])
+
+FORMATS_BY_SUFFIX = {".ttl": "turtle", ".nt": "nt", ".trig": "trig", ".nq": "nquads", ".jsonld": "json-ld"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One named graph of the dataset and the files it is read from."""
+
+    name: str
+    graph: URIRef
+    paths: tuple[str, ...]
+    description: str
+
+
+SOURCES: tuple[Source, ...] = (
+    Source("ontology", GRAPH.ontology, ("ontology/ct.ttl",), "The OWL ontology of the project."),
+    Source(
+        "claims",
+        GRAPH.claims,
+        ("data/claims.ttl",),
+        "What the article states: claims with value, period, claimant, source and evidence.",
+    ),
+    Source(
+        "enrichment",
+        GRAPH.enrichment,
+        ("data/enrichment.ttl",),
+        "Facts beyond the article, from public reference sources, each with its provenance.",
+    ),
+    Source(
+        "wikidata",
+        GRAPH.wikidata,
+        ("data/wikidata.ttl",),
+        "Verified links to Wikidata and the entities that are candidates to link.",
+    ),
+)
+SHAPES_PATH = "ontology/shapes.ttl"
+
+
+def parse_file(path: Path, graph: Graph | None = None) -> Graph:
+    """Parse one RDF file into `graph`; a broken file raises DataFileError naming the file and line."""
+    graph = Graph() if graph is None else graph
+    path = Path(path)
+    fmt = FORMATS_BY_SUFFIX.get(path.suffix)
+    if fmt is None:
+        raise DataFileError(path, None, f"unknown RDF file type {path.suffix!r}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataFileError(path, None, exc.strerror or str(exc)) from None
+    try:
+        graph.parse(data=data, format=fmt, publicID=path.resolve().as_uri())
+    except BadSyntax as exc:
+        raise DataFileError(path, exc.lines + 1, f"syntax error: {exc._why}") from None
+    except (ValueError, SyntaxError) as exc:
+        raise DataFileError(path, None, f"cannot parse: {exc}") from None
+    return graph
+
+
+def load(root: Path | None = None, sources: tuple[Source, ...] = SOURCES) -> Dataset:
+    """Return the dataset: one named graph per source; its default graph is their union."""
+    root = Path(root or ROOT)
+    dataset = bind_prefixes(Dataset(default_union=True))
+    for source in sources:
+        graph = dataset.graph(source.graph)
+        for relative in source.paths:
+            parse_file(root / relative, graph)
+    return dataset
+
+
+def load_shapes(root: Path | None = None) -> Graph:
+    """Return the SHACL shapes graph."""
+    return bind_prefixes(parse_file(Path(root or ROOT) / SHAPES_PATH))
+
+
+def version(root: Path | None = None, sources: tuple[Source, ...] = SOURCES) -> str:
+    """A short hash of every input file: the dataset version used for caches and ETags."""
+    root = Path(root or ROOT)
+    digest = hashlib.sha256()
+    for source in sources:
+        for relative in source.paths:
+            digest.update(relative.encode())
+            digest.update((root / relative).read_bytes())
+    return digest.hexdigest()[:16]

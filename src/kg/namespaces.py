@@ -1,0 +1,58 @@
+"""The namespaces of the project and the vocabularies it reuses, bound once for every serializer."""
+
+from __future__ import annotations
+
+from rdflib import Graph, Namespace
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, TIME, XSD
+
+CT = Namespace("https://w3id.org/morocco-ct-kg/ontology#")
+KG = Namespace("https://w3id.org/morocco-ct-kg/id/")
+GRAPH = Namespace("https://w3id.org/morocco-ct-kg/graph/")
+SCHEMA = Namespace("https://schema.org/")
+OA = Namespace("http://www.w3.org/ns/oa#")
+WD = Namespace("http://www.wikidata.org/entity/")
+WDT = Namespace("http://www.wikidata.org/prop/direct/")
+P = Namespace("http://www.wikidata.org/prop/")
+PS = Namespace("http://www.wikidata.org/prop/statement/")
+PQ = Namespace("http://www.wikidata.org/prop/qualifier/")
+PR = Namespace("http://www.wikidata.org/prop/reference/")
+WIKIBASE = Namespace("http://wikiba.se/ontology#")
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+VOID = Namespace("http://rdfs.org/ns/void#")
+
+PREFIXES: dict[str, Namespace] = {
+    "ct": CT,
+    "kg": KG,
+    "schema": SCHEMA,
+    "prov": PROV,
+    "time": TIME,
+    "skos": SKOS,
+    "oa": OA,
+    "dcterms": DCTERMS,
+    "owl": OWL,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "xsd": XSD,
+    "sh": SH,
+    "wd": WD,
+    "wdt": WDT,
+    "p": P,
+    "ps": PS,
+    "pq": PQ,
+    "pr": PR,
+    "wikibase": WIKIBASE,
+    "sd": SD,
+    "void": VOID,
+}
+
+
+def bind_prefixes(graph: Graph) -> Graph:
+    """Bind the project's prefixes so every serialization reads the same way."""
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, override=True, replace=True)
+    return graph
+
+
+def sparql_prologue() -> str:
+    """PREFIX lines for every project prefix, for queries written without them."""
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
