@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Dataset, Graph, URIRef
+from rdflib import Dataset, Graph, URIRef  # noqa: F401 (Graph re-exported for callers)
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from kg.errors import DataFileError

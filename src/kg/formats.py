@@ -1,0 +1,51 @@
+"""The serialization formats, one table each for graphs and for query results, keyed by name and media type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kg.errors import KGError
+
+
+class UnknownFormat(KGError):
+    """A format name or media type that no table lists."""
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    media_type: str
+    rdflib: str
+    extension: str
+    aliases: tuple[str, ...] = ()
+    quads: bool = False
+
+    def keys(self) -> tuple[str, ...]:
+        return (self.name, self.media_type, self.rdflib, self.extension.lstrip("."), *self.aliases)
+
+
+GRAPH_FORMATS: tuple[Format, ...] = (
+    Format("turtle", "text/turtle", "turtle", ".ttl", ("ttl", "application/x-turtle")),
+    Format("json-ld", "application/ld+json", "json-ld", ".jsonld", ("jsonld",)),
+    Format("nt", "application/n-triples", "nt", ".nt", ("ntriples", "n-triples")),
+    Format("xml", "application/rdf+xml", "xml", ".rdf", ("rdf", "rdfxml", "rdf/xml")),
+    Format("trig", "application/trig", "trig", ".trig", (), quads=True),
+    Format("nquads", "application/n-quads", "nquads", ".nq", ("nq", "n-quads"), quads=True),
+)
+
+RESULT_FORMATS: tuple[Format, ...] = (
+    Format("json", "application/sparql-results+json", "json", ".srj", ("srj",)),
+    Format("xml", "application/sparql-results+xml", "xml", ".srx", ("srx",)),
+    Format("csv", "text/csv", "csv", ".csv"),
+    Format("tsv", "text/tab-separated-values", "tsv", ".tsv"),
+)
+
+
+def lookup(table: tuple[Format, ...], key: str) -> Format:
+    """Find a format by name, alias, extension or media type (parameters such as charset are ignored)."""
+    wanted = key.split(";")[0].strip().lower()
+    for fmt in table:
+        if wanted in fmt.keys():
+            return fmt
+    names = ", ".join(f.name for f in table)
+    raise UnknownFormat(f"unknown format {key!r}; known: {names}")

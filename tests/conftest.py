@@ -1,0 +1,28 @@
+"""Shared fixtures: the built graph once per session (loading and reasoning are expensive)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import kg
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+FIXTURES = HERE / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def dataset():
+    return kg.load()
+
+
+@pytest.fixture(scope="session")
+def article_text() -> str:
+    """The article, from $KG_ARTICLE or ../shared/seed/article.txt beside the repository."""
+    path = Path(os.environ.get("KG_ARTICLE") or ROOT.parent / "shared" / "seed" / "article.txt")
+    if not path.is_file():
+        pytest.fail(f"the article text is needed at {path}; set KG_ARTICLE to its path")
+    return path.read_text(encoding="utf-8")
