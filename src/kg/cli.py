@@ -11,7 +11,6 @@ import click
 from kg import graph as graph_module
 from kg.errors import KGError
 from kg.formats import GRAPH_FORMATS, lookup
-from kg.namespaces import PREFIXES
 from kg.queries import named_queries
 from kg.query import run
 
