@@ -1,0 +1,354 @@
+"""Reasoning: the OWL 2 RL or RDFS closure of the graph, computed once and cached, inferred triples in their own graph.
+
+Two engines compute the same closure for the rules our ontology uses:
+
+- ``owlrl``, the reference: the OWL 2 RL (or RDFS) rule set of the owlrl package, run on an rdflib graph; followed by
+  :func:`filter_noise`, which drops what owlrl adds that no user wants to see (see ``docs/reasoning.md``).
+- ``fast``: the rules of :data:`RULES` written as SPARQL updates and run to a fixpoint on a pyoxigraph store; about
+  two orders of magnitude faster, for graphs beyond the shipped one (``benchmarks/reasoning.py``). A test proves
+  that on the shipped graph it gives exactly owlrl's filtered closure.
+
+The closure of the shipped graph is cached in ``$KG_CACHE_DIR`` (default ``.cache/`` in the repository), keyed by a
+hash of the input files, the profile, the engine, the owlrl version and this module's source; the file is written to
+a temporary name and renamed, so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import owlrl
+import pyoxigraph as ox
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, XSD
+
+from kg.errors import KGError
+from kg.namespaces import GRAPH, bind_prefixes
+
+PROFILES = ("owl-rl", "rdfs")
+INFERENCE_MODES = ("none", *PROFILES)
+ENGINES = ("owlrl", "fast")
+BUILT_IN = (str(RDF), str(RDFS), str(OWL), str(XSD))
+TOP_CLASSES = frozenset({RDFS.Resource, OWL.Thing})
+SCHEMA_PREDICATES = frozenset(
+    {RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty, RDFS.domain, RDFS.range}
+)
+ERROR_NS = "http://www.daml.org/2002/03/agents/agent-ont#"
+
+
+class ReasoningError(KGError):
+    """An unknown profile or engine, an ontology the fast engine cannot handle, or an inconsistent graph."""
+
+
+def check_profile(profile: str) -> str:
+    if profile not in PROFILES:
+        raise ReasoningError(f"unknown inference profile {profile!r}; known: {', '.join(PROFILES)}")
+    return profile
+
+
+def asserted(dataset: Dataset) -> Graph:
+    """The union of every named graph but the inferred one, as one graph."""
+    union = Graph()
+    for graph in dataset.graphs():
+        if graph.identifier != GRAPH.inferred:
+            union += graph
+    return union
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The noise filter
+
+
+def _built_in(term) -> bool:
+    return isinstance(term, URIRef) and str(term).startswith(BUILT_IN)
+
+
+def noise_reason(triple, asserted_graph: Graph, closed: Graph) -> str | None:
+    """Why an inferred triple is noise (one of the rules documented in docs/reasoning.md), or None if it is kept.
+
+    `asserted_graph` is the input of the reasoner, `closed` the input plus everything the reasoner added.
+    """
+    s, p, o = triple
+    if isinstance(s, Literal):
+        return "literal subject"
+    if p == OWL.sameAs and s == o:
+        return "trivial sameAs"
+    if o in TOP_CLASSES or (p == RDF.type and o == RDF.Property):
+        return "top typing"
+    if _built_in(s) or s == OWL.Nothing:
+        return "built-in vocabulary"
+    if p in SCHEMA_PREDICATES and s == o:
+        return "reflexive axiom"
+    if isinstance(s, BNode) and (s, RDF.type, URIRef(ERROR_NS + "ErrorMessage")) in closed:
+        return "error message"
+    if isinstance(o, Literal) and _literal_copy(s, p, o, asserted_graph, closed):
+        return "literal copy"
+    return None
+
+
+def _literal_copy(s, p, o: Literal, asserted_graph: Graph, closed: Graph) -> bool:
+    """A literal the subject (or a node owl:sameAs it) never has in the input, or a re-spelling of one it has.
+
+    owlrl's RDFS rules copy each triple to every literal of equal Python value, so `true` becomes `1` and a string
+    its language-tagged twin; no rule of RDFS or OWL 2 RL gives a subject a literal it did not have before.
+    """
+    subjects = {s, *closed.objects(s, OWL.sameAs)}
+    if not any((subject, None, o) in asserted_graph for subject in subjects):
+        return True
+    return any(
+        isinstance(other, Literal) and other != o and other.value is not None and other.value == o.value
+        for other in asserted_graph.objects(s, p)
+    )
+
+
+def filter_noise(inferred: Graph, asserted_graph: Graph, closed: Graph) -> Graph:
+    """Drop from `inferred` what owlrl adds that no user wants to see."""
+    kept = Graph()
+    for triple in inferred:
+        if noise_reason(triple, asserted_graph, closed) is None:
+            kept.add(triple)
+    return kept
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The reference engine: owlrl
+
+
+def owlrl_closure(graph: Graph, profile: str = "owl-rl") -> Graph:
+    """The inferred triples of `graph` under owlrl's OWL 2 RL or RDFS rules, without the noise and the asserted."""
+    semantics = owlrl.OWLRL_Semantics if check_profile(profile) == "owl-rl" else owlrl.RDFS_Semantics
+    closed = Graph()
+    closed += graph
+    owlrl.DeductiveClosure(semantics, axiomatic_triples=False, datatype_axioms=False).expand(closed)
+    errors = [str(m) for m in closed.objects(None, URIRef(ERROR_NS + "error"))]
+    if errors:
+        raise ReasoningError(f"the graph is inconsistent under {profile}: {errors[0]}")
+    new = Graph()
+    for triple in closed:
+        if triple not in graph:
+            new.add(triple)
+    return filter_noise(new, graph, closed)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The fast engine: SPARQL updates to a fixpoint on pyoxigraph
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One entailment rule, named as in the OWL 2 RL tables, as a SPARQL INSERT on the store's default graph."""
+
+    name: str
+    update: str
+    profiles: tuple[str, ...] = PROFILES
+
+
+_PROLOGUE = (
+    f"PREFIX rdf: <{RDF}>\nPREFIX rdfs: <{RDFS}>\nPREFIX owl: <{OWL}>\n"
+)
+
+RULES: tuple[Rule, ...] = (
+    Rule("scm-sco", "INSERT { ?a rdfs:subClassOf ?c } WHERE { ?a rdfs:subClassOf ?b . ?b rdfs:subClassOf ?c "
+                    "FILTER(?a != ?c) }"),
+    Rule("scm-spo", "INSERT { ?a rdfs:subPropertyOf ?c } WHERE { ?a rdfs:subPropertyOf ?b . ?b rdfs:subPropertyOf ?c "
+                    "FILTER(?a != ?c) }"),
+    Rule("scm-eqc1", "INSERT { ?a rdfs:subClassOf ?b . ?b rdfs:subClassOf ?a } WHERE { ?a owl:equivalentClass ?b "
+                     "FILTER(?a != ?b) }", ("owl-rl",)),
+    Rule("scm-eqc2", "INSERT { ?a owl:equivalentClass ?b } WHERE { ?a rdfs:subClassOf ?b . ?b rdfs:subClassOf ?a "
+                     "FILTER(?a != ?b) }", ("owl-rl",)),
+    Rule("scm-eqp1", "INSERT { ?a rdfs:subPropertyOf ?b . ?b rdfs:subPropertyOf ?a } WHERE { "
+                     "?a owl:equivalentProperty ?b FILTER(?a != ?b) }", ("owl-rl",)),
+    Rule("scm-eqp2", "INSERT { ?a owl:equivalentProperty ?b } WHERE { ?a rdfs:subPropertyOf ?b . "
+                     "?b rdfs:subPropertyOf ?a FILTER(?a != ?b) }", ("owl-rl",)),
+    Rule("scm-dom1", "INSERT { ?p rdfs:domain ?d } WHERE { ?p rdfs:domain ?c . ?c rdfs:subClassOf ?d }", ("owl-rl",)),
+    Rule("scm-dom2", "INSERT { ?p rdfs:domain ?c } WHERE { ?q rdfs:domain ?c . ?p rdfs:subPropertyOf ?q }",
+         ("owl-rl",)),
+    Rule("scm-rng1", "INSERT { ?p rdfs:range ?d } WHERE { ?p rdfs:range ?c . ?c rdfs:subClassOf ?d }", ("owl-rl",)),
+    Rule("scm-rng2", "INSERT { ?p rdfs:range ?c } WHERE { ?q rdfs:range ?c . ?p rdfs:subPropertyOf ?q }",
+         ("owl-rl",)),
+    Rule("cax-sco", "INSERT { ?x a ?d } WHERE { ?c rdfs:subClassOf ?d . ?x a ?c }"),
+    Rule("prp-spo1", "INSERT { ?x ?q ?y } WHERE { ?p rdfs:subPropertyOf ?q . ?x ?p ?y }"),
+    Rule("prp-dom", "INSERT { ?x a ?c } WHERE { ?p rdfs:domain ?c . ?x ?p ?y }"),
+    Rule("prp-rng", "INSERT { ?y a ?c } WHERE { ?p rdfs:range ?c . ?x ?p ?y FILTER(!isLiteral(?y)) }"),
+    Rule("prp-inv1", "INSERT { ?y ?q ?x } WHERE { ?p owl:inverseOf ?q . ?x ?p ?y FILTER(!isLiteral(?y)) }",
+         ("owl-rl",)),
+    Rule("prp-inv2", "INSERT { ?y ?p ?x } WHERE { ?p owl:inverseOf ?q . ?x ?q ?y FILTER(!isLiteral(?y)) }",
+         ("owl-rl",)),
+    Rule("prp-symp", "INSERT { ?y ?p ?x } WHERE { ?p a owl:SymmetricProperty . ?x ?p ?y FILTER(!isLiteral(?y)) }",
+         ("owl-rl",)),
+    Rule("prp-trp", "INSERT { ?x ?p ?z } WHERE { ?p a owl:TransitiveProperty . ?x ?p ?y . ?y ?p ?z }", ("owl-rl",)),
+    Rule("prp-spo2", "INSERT { ?x ?p ?z } WHERE { ?p owl:propertyChainAxiom ?l . ?l rdf:first ?p1 ; rdf:rest ?r . "
+                     "?r rdf:first ?p2 ; rdf:rest rdf:nil . ?x ?p1 ?y . ?y ?p2 ?z }", ("owl-rl",)),
+)
+
+UNSUPPORTED = (
+    ("owl:sameAs", "ASK { ?a owl:sameAs ?b FILTER(?a != ?b) }"),
+    ("a property chain of other than two properties",
+     "ASK { ?p owl:propertyChainAxiom ?l FILTER NOT EXISTS { ?l rdf:rest/rdf:rest rdf:nil } }"),
+    ("a functional property with two values",
+     "ASK { ?p a owl:FunctionalProperty . ?x ?p ?a , ?b FILTER(?a != ?b) }"),
+    ("an inverse-functional property with two subjects",
+     "ASK { ?p a owl:InverseFunctionalProperty . ?a ?p ?x . ?b ?p ?x FILTER(?a != ?b) }"),
+)
+
+
+def materialize(store: ox.Store, profile: str = "owl-rl") -> int:
+    """Close the default graph of `store` in place under the fast rules; return the number of rounds.
+
+    Every rule runs once per round on everything known so far (naive evaluation), until a round adds nothing.
+    """
+    rules = [_PROLOGUE + rule.update for rule in RULES if check_profile(profile) in rule.profiles]
+    if profile == "owl-rl":
+        for what, ask in UNSUPPORTED:
+            if store.query(_PROLOGUE + ask):
+                raise ReasoningError(f"the fast engine does not handle {what}; use the owlrl engine")
+    size, rounds = len(store), 0
+    while True:
+        rounds += 1
+        for update in rules:
+            store.update(update)
+        grown = len(store)
+        if grown == size:
+            return rounds
+        size = grown
+
+
+def fast_closure(graph: Graph, profile: str = "owl-rl") -> Graph:
+    """The inferred triples of `graph` under the fast rules (what :func:`owlrl_closure` gives, for those rules)."""
+    store = ox.Store()
+    store.extend(ox.Quad(*(to_oxigraph(term) for term in triple)) for triple in graph)
+    materialize(store, profile)
+    closed = Graph()
+    for quad in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+        closed.add((from_oxigraph(quad.subject), from_oxigraph(quad.predicate), from_oxigraph(quad.object)))
+    new = Graph()
+    for triple in closed:
+        if triple not in graph and noise_reason(triple, graph, closed) is None:
+            new.add(triple)
+    return new
+
+
+def to_oxigraph(term):
+    """An rdflib term as a pyoxigraph term (blank nodes keep their ids)."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if term.language:
+        return ox.Literal(str(term), language=term.language)
+    return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)) if term.datatype else None)
+
+
+def from_oxigraph(term):
+    """A pyoxigraph term as an rdflib term; xsd:string literals become plain literals, as rdflib parses them."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    datatype = term.datatype.value
+    return Literal(term.value) if datatype == str(XSD.string) else Literal(term.value, datatype=URIRef(datatype))
+
+
+def closure(graph: Graph, profile: str = "owl-rl", engine: str = "owlrl") -> Graph:
+    """The inferred triples of `graph` under `profile`, by `engine` (owlrl or fast)."""
+    if engine not in ENGINES:
+        raise ReasoningError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
+    return owlrl_closure(graph, profile) if engine == "owlrl" else fast_closure(graph, profile)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The cache
+
+
+def cache_dir() -> Path:
+    """Where closures are cached: $KG_CACHE_DIR, or `.cache/` in the repository."""
+    from kg.graph import ROOT
+
+    return Path(os.environ.get("KG_CACHE_DIR") or ROOT / ".cache")
+
+
+def cache_key(inputs_version: str, profile: str, engine: str) -> str:
+    digest = hashlib.sha256()
+    for part in (inputs_version, profile, engine, owlrl.__version__, Path(__file__).read_text(encoding="utf-8")):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def cache_path(profile: str, engine: str = "owlrl", root: Path | None = None, directory: Path | None = None) -> Path:
+    from kg.graph import version
+
+    key = cache_key(version(root), check_profile(profile), engine)
+    return Path(directory or cache_dir()) / f"inferred-{profile}-{engine}-{key}.nt"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it: readers see the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class Result:
+    """What `reason` did: the cache file, whether it was computed now, and the size of the inferred graph."""
+
+    path: Path
+    computed: bool
+    triples: int
+
+
+def reason(
+    profile: str = "owl-rl", engine: str = "owlrl", root: Path | None = None, directory: Path | None = None,
+    refresh: bool = False,
+) -> Result:
+    """Compute the closure of the shipped graph unless the cache has it; write it to the cache."""
+    from kg.graph import load
+
+    path = cache_path(profile, engine, root, directory)
+    if path.is_file() and not refresh:
+        return Result(path, False, _count_lines(path))
+    inferred = closure(asserted(load(root)), profile, engine)
+    write_atomically(path, _sorted_ntriples(inferred))
+    return Result(path, True, len(inferred))
+
+
+def inferred_graph(profile: str, root: Path | None = None, directory: Path | None = None,
+                   engine: str = "owlrl") -> Graph:
+    """The cached inferred triples of the shipped graph (computed and cached first if missing)."""
+    result = reason(profile, engine, root, directory)
+    graph = Graph()
+    graph.parse(result.path, format="nt")
+    return graph
+
+
+def _sorted_ntriples(graph: Graph) -> bytes:
+    lines = sorted(line for line in graph.serialize(format="nt", encoding="utf-8").decode().splitlines() if line)
+    return ("\n".join(lines) + "\n").encode() if lines else b""
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as lines:
+        return sum(1 for line in lines if line.strip())
+
+
+def add_inferred(dataset: Dataset, inferred: Graph) -> Dataset:
+    """Put `inferred` into the dataset's named graph `GRAPH.inferred`."""
+    target = dataset.graph(GRAPH.inferred)
+    for triple in inferred:
+        target.add(triple)
+    return bind_prefixes(dataset)
