@@ -72,14 +72,26 @@ def parse_file(path: Path, graph: Graph | None = None) -> Graph:
     return graph
 
 
-def load(root: Path | None = None, sources: tuple[Source, ...] = SOURCES) -> Dataset:
-    """Return the dataset: one named graph per source; its default graph is their union."""
+def load(
+    root: Path | None = None, sources: tuple[Source, ...] = SOURCES, inference: str = "none",
+    cache_dir: Path | None = None,
+) -> Dataset:
+    """Return the dataset: one named graph per source; its default graph is their union.
+
+    With `inference` "rdfs" or "owl-rl", the cached closure (computed first if missing, see `kg.reason`) is added as
+    the named graph `GRAPH.inferred`.
+    """
     root = Path(root or ROOT)
     dataset = bind_prefixes(Dataset(default_union=True))
     for source in sources:
         graph = dataset.graph(source.graph)
         for relative in source.paths:
             parse_file(root / relative, graph)
+    if inference != "none":
+        from kg import reason
+
+        inferred = reason.inferred_graph(inference, root, cache_dir, sources=sources, asserted_dataset=dataset)
+        reason.add_inferred(dataset, inferred)
     return dataset
 
 

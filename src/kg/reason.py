@@ -281,10 +281,12 @@ def cache_key(inputs_version: str, profile: str, engine: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def cache_path(profile: str, engine: str = "owlrl", root: Path | None = None, directory: Path | None = None) -> Path:
-    from kg.graph import version
+def cache_path(profile: str, engine: str = "owlrl", root: Path | None = None, directory: Path | None = None,
+               sources=None) -> Path:
+    """The cache file of the closure of the input files under `profile` by `engine`."""
+    from kg.graph import SOURCES, version
 
-    key = cache_key(version(root), check_profile(profile), engine)
+    key = cache_key(version(root, sources or SOURCES), check_profile(profile), engine)
     return Path(directory or cache_dir()) / f"inferred-{profile}-{engine}-{key}.nt"
 
 
@@ -297,6 +299,7 @@ def write_atomically(path: Path, data: bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -314,25 +317,34 @@ class Result:
 
 def reason(
     profile: str = "owl-rl", engine: str = "owlrl", root: Path | None = None, directory: Path | None = None,
-    refresh: bool = False,
+    refresh: bool = False, sources=None, asserted_dataset: Dataset | None = None,
 ) -> Result:
-    """Compute the closure of the shipped graph unless the cache has it; write it to the cache."""
-    from kg.graph import load
+    """Compute the closure of the input files unless the cache has it, and write it to the cache.
 
-    path = cache_path(profile, engine, root, directory)
+    `asserted_dataset`, when given, must be what `kg.graph.load(root, sources)` returns; it saves loading it again.
+    """
+    from kg.graph import SOURCES, load
+
+    path = cache_path(profile, engine, root, directory, sources)
     if path.is_file() and not refresh:
         return Result(path, False, _count_lines(path))
-    inferred = closure(asserted(load(root)), profile, engine)
+    dataset = asserted_dataset if asserted_dataset is not None else load(root, sources or SOURCES)
+    inferred = closure(asserted(dataset), profile, engine)
     write_atomically(path, _sorted_ntriples(inferred))
     return Result(path, True, len(inferred))
 
 
-def inferred_graph(profile: str, root: Path | None = None, directory: Path | None = None,
-                   engine: str = "owlrl") -> Graph:
-    """The cached inferred triples of the shipped graph (computed and cached first if missing)."""
-    result = reason(profile, engine, root, directory)
+def inferred_graph(
+    profile: str, root: Path | None = None, directory: Path | None = None, engine: str = "owlrl", sources=None,
+    asserted_dataset: Dataset | None = None,
+) -> Graph:
+    """The cached inferred triples of the input files (computed and cached first if missing)."""
+    result = reason(profile, engine, root, directory, sources=sources, asserted_dataset=asserted_dataset)
     graph = Graph()
-    graph.parse(result.path, format="nt")
+    try:
+        graph.parse(result.path, format="nt")
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise ReasoningError(f"{result.path}: unreadable cache ({exc}); run `kg reason --refresh`") from None
     return graph
 
 
