@@ -140,49 +140,93 @@ def owlrl_closure(graph: Graph, profile: str = "owl-rl") -> Graph:
 
 @dataclass(frozen=True)
 class Rule:
-    """One entailment rule, named as in the OWL 2 RL tables, as a SPARQL INSERT on the store's default graph."""
+    """One entailment rule, named as in the OWL 2 RL tables: `head` follows from `schema` and the `data` patterns.
+
+    `schema` matches only schema triples, which the schema rules close first; `data` matches instance triples.
+    """
 
     name: str
-    update: str
+    head: str
+    schema: str
+    data: tuple[str, ...] = ()
+    filter: str = ""
     profiles: tuple[str, ...] = PROFILES
+    transitive: bool = False
+
+    @property
+    def update(self) -> str:
+        body = " . ".join([self.schema, *self.data])
+        where = f"{body} FILTER({self.filter})" if self.filter else body
+        return f"{_PROLOGUE}INSERT {{ {self.head} }} WHERE {{ {where} }}"
+
+    def updates(self, store: ox.Store) -> list[str]:
+        """The SPARQL updates that apply the rule to `store`.
+
+        A transitivity rule becomes one property path per transitive property of the store (`?x p+ ?z`), which
+        closes chains of any length in one round instead of doubling their length each round.
+        """
+        if not self.transitive:
+            return [self.update]
+        found = [row["p"] for row in store.query(f"{_PROLOGUE}SELECT ?p WHERE {{ {self.schema} }}")]
+        named = [p for p in found if isinstance(p, ox.NamedNode)]
+        paths = [f"INSERT {{ ?x {p} ?z }} WHERE {{ ?x {p} ?y . ?y {p}+ ?z }}" for p in named]
+        return paths + ([self.update] if len(named) < len(found) else [])
 
 
-_PROLOGUE = (
-    f"PREFIX rdf: <{RDF}>\nPREFIX rdfs: <{RDFS}>\nPREFIX owl: <{OWL}>\n"
+_PROLOGUE = f"PREFIX rdf: <{RDF}>\nPREFIX rdfs: <{RDFS}>\nPREFIX owl: <{OWL}>\n"
+_OWL_RL = ("owl-rl",)
+
+SCHEMA_RULES: tuple[Rule, ...] = (
+    Rule("scm-sco", "?a rdfs:subClassOf ?c", "?a rdfs:subClassOf ?b . ?b rdfs:subClassOf ?c", filter="?a != ?c"),
+    Rule("scm-spo", "?a rdfs:subPropertyOf ?c", "?a rdfs:subPropertyOf ?b . ?b rdfs:subPropertyOf ?c",
+         filter="?a != ?c"),
+    Rule("scm-eqc1", "?a rdfs:subClassOf ?b . ?b rdfs:subClassOf ?a", "?a owl:equivalentClass ?b",
+         filter="?a != ?b", profiles=_OWL_RL),
+    Rule("scm-eqc2", "?a owl:equivalentClass ?b", "?a rdfs:subClassOf ?b . ?b rdfs:subClassOf ?a",
+         filter="?a != ?b", profiles=_OWL_RL),
+    Rule("scm-eqp1", "?a rdfs:subPropertyOf ?b . ?b rdfs:subPropertyOf ?a", "?a owl:equivalentProperty ?b",
+         filter="?a != ?b", profiles=_OWL_RL),
+    Rule("scm-eqp2", "?a owl:equivalentProperty ?b", "?a rdfs:subPropertyOf ?b . ?b rdfs:subPropertyOf ?a",
+         filter="?a != ?b", profiles=_OWL_RL),
+    Rule("scm-dom1", "?p rdfs:domain ?d", "?p rdfs:domain ?c . ?c rdfs:subClassOf ?d", profiles=_OWL_RL),
+    Rule("scm-dom2", "?p rdfs:domain ?c", "?q rdfs:domain ?c . ?p rdfs:subPropertyOf ?q", profiles=_OWL_RL),
+    Rule("scm-rng1", "?p rdfs:range ?d", "?p rdfs:range ?c . ?c rdfs:subClassOf ?d", profiles=_OWL_RL),
+    Rule("scm-rng2", "?p rdfs:range ?c", "?q rdfs:range ?c . ?p rdfs:subPropertyOf ?q", profiles=_OWL_RL),
 )
 
-RULES: tuple[Rule, ...] = (
-    Rule("scm-sco", "INSERT { ?a rdfs:subClassOf ?c } WHERE { ?a rdfs:subClassOf ?b . ?b rdfs:subClassOf ?c "
-                    "FILTER(?a != ?c) }"),
-    Rule("scm-spo", "INSERT { ?a rdfs:subPropertyOf ?c } WHERE { ?a rdfs:subPropertyOf ?b . ?b rdfs:subPropertyOf ?c "
-                    "FILTER(?a != ?c) }"),
-    Rule("scm-eqc1", "INSERT { ?a rdfs:subClassOf ?b . ?b rdfs:subClassOf ?a } WHERE { ?a owl:equivalentClass ?b "
-                     "FILTER(?a != ?b) }", ("owl-rl",)),
-    Rule("scm-eqc2", "INSERT { ?a owl:equivalentClass ?b } WHERE { ?a rdfs:subClassOf ?b . ?b rdfs:subClassOf ?a "
-                     "FILTER(?a != ?b) }", ("owl-rl",)),
-    Rule("scm-eqp1", "INSERT { ?a rdfs:subPropertyOf ?b . ?b rdfs:subPropertyOf ?a } WHERE { "
-                     "?a owl:equivalentProperty ?b FILTER(?a != ?b) }", ("owl-rl",)),
-    Rule("scm-eqp2", "INSERT { ?a owl:equivalentProperty ?b } WHERE { ?a rdfs:subPropertyOf ?b . "
-                     "?b rdfs:subPropertyOf ?a FILTER(?a != ?b) }", ("owl-rl",)),
-    Rule("scm-dom1", "INSERT { ?p rdfs:domain ?d } WHERE { ?p rdfs:domain ?c . ?c rdfs:subClassOf ?d }", ("owl-rl",)),
-    Rule("scm-dom2", "INSERT { ?p rdfs:domain ?c } WHERE { ?q rdfs:domain ?c . ?p rdfs:subPropertyOf ?q }",
-         ("owl-rl",)),
-    Rule("scm-rng1", "INSERT { ?p rdfs:range ?d } WHERE { ?p rdfs:range ?c . ?c rdfs:subClassOf ?d }", ("owl-rl",)),
-    Rule("scm-rng2", "INSERT { ?p rdfs:range ?c } WHERE { ?q rdfs:range ?c . ?p rdfs:subPropertyOf ?q }",
-         ("owl-rl",)),
-    Rule("cax-sco", "INSERT { ?x a ?d } WHERE { ?c rdfs:subClassOf ?d . ?x a ?c }"),
-    Rule("prp-spo1", "INSERT { ?x ?q ?y } WHERE { ?p rdfs:subPropertyOf ?q . ?x ?p ?y }"),
-    Rule("prp-dom", "INSERT { ?x a ?c } WHERE { ?p rdfs:domain ?c . ?x ?p ?y }"),
-    Rule("prp-rng", "INSERT { ?y a ?c } WHERE { ?p rdfs:range ?c . ?x ?p ?y FILTER(!isLiteral(?y)) }"),
-    Rule("prp-inv1", "INSERT { ?y ?q ?x } WHERE { ?p owl:inverseOf ?q . ?x ?p ?y FILTER(!isLiteral(?y)) }",
-         ("owl-rl",)),
-    Rule("prp-inv2", "INSERT { ?y ?p ?x } WHERE { ?p owl:inverseOf ?q . ?x ?q ?y FILTER(!isLiteral(?y)) }",
-         ("owl-rl",)),
-    Rule("prp-symp", "INSERT { ?y ?p ?x } WHERE { ?p a owl:SymmetricProperty . ?x ?p ?y FILTER(!isLiteral(?y)) }",
-         ("owl-rl",)),
-    Rule("prp-trp", "INSERT { ?x ?p ?z } WHERE { ?p a owl:TransitiveProperty . ?x ?p ?y . ?y ?p ?z }", ("owl-rl",)),
-    Rule("prp-spo2", "INSERT { ?x ?p ?z } WHERE { ?p owl:propertyChainAxiom ?l . ?l rdf:first ?p1 ; rdf:rest ?r . "
-                     "?r rdf:first ?p2 ; rdf:rest rdf:nil . ?x ?p1 ?y . ?y ?p2 ?z }", ("owl-rl",)),
+# Property rules derive property assertions, in an order that lets one round feed the next rule: inverses first,
+# then transitivity, the chain over the (now closed) transitive property, and superproperties last.
+PROPERTY_RULES: tuple[Rule, ...] = (
+    Rule("prp-inv1", "?y ?q ?x", "?p owl:inverseOf ?q", ("?x ?p ?y",), "!isLiteral(?y)", _OWL_RL),
+    Rule("prp-inv2", "?y ?p ?x", "?p owl:inverseOf ?q", ("?x ?q ?y",), "!isLiteral(?y)", _OWL_RL),
+    Rule("prp-symp", "?y ?p ?x", "?p a owl:SymmetricProperty", ("?x ?p ?y",), "!isLiteral(?y)", _OWL_RL),
+    Rule("prp-trp", "?x ?p ?z", "?p a owl:TransitiveProperty", ("?x ?p ?y", "?y ?p ?z"), profiles=_OWL_RL,
+         transitive=True),
+    Rule("prp-spo2", "?x ?p ?z",
+         "?p owl:propertyChainAxiom ?l . ?l rdf:first ?p1 ; rdf:rest ?r . ?r rdf:first ?p2 ; rdf:rest rdf:nil",
+         ("?x ?p1 ?y", "?y ?p2 ?z"), profiles=_OWL_RL),
+    Rule("prp-spo1", "?x ?q ?y", "?p rdfs:subPropertyOf ?q", ("?x ?p ?y",)),
+)
+# Type rules derive rdf:type triples from property assertions and types; with the schema closed, one pass each.
+TYPE_RULES: tuple[Rule, ...] = (
+    Rule("prp-dom", "?x a ?c", "?p rdfs:domain ?c", ("?x ?p ?y",)),
+    Rule("prp-rng", "?y a ?c", "?p rdfs:range ?c", ("?x ?p ?y",), "!isLiteral(?y)"),
+    Rule("cax-sco", "?x a ?d", "?c rdfs:subClassOf ?d", ("?x a ?c",)),
+)
+DATA_RULES = PROPERTY_RULES + TYPE_RULES
+RULES = SCHEMA_RULES + DATA_RULES
+
+SCHEMA_PATTERNS = (
+    "?s rdfs:subClassOf ?o", "?s rdfs:subPropertyOf ?o", "?s rdfs:domain ?o", "?s rdfs:range ?o",
+    "?s owl:equivalentClass ?o", "?s owl:equivalentProperty ?o", "?s owl:inverseOf ?o",
+    "?s owl:propertyChainAxiom ?o", "?s a owl:TransitiveProperty", "?s a owl:SymmetricProperty",
+)
+SCHEMA_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { " + " UNION ".join(f"{{ {p} }}" for p in SCHEMA_PATTERNS) + " }"
+# rdf:type in a property rule, or with a domain or range, would let types feed the property rules: no strata then.
+TYPE_FEEDS_PROPERTIES = (
+    "ASK { { ?a rdfs:subPropertyOf|owl:inverseOf|rdfs:domain|rdfs:range ?b FILTER(?a = rdf:type || ?b = rdf:type) }"
+    " UNION { rdf:type a ?t FILTER(?t IN (owl:TransitiveProperty, owl:SymmetricProperty)) }"
+    " UNION { ?p owl:propertyChainAxiom/rdf:rest*/rdf:first rdf:type } }"
 )
 
 UNSUPPORTED = (
@@ -199,22 +243,49 @@ UNSUPPORTED = (
 def materialize(store: ox.Store, profile: str = "owl-rl") -> int:
     """Close the default graph of `store` in place under the fast rules; return the number of rounds.
 
-    Every rule runs once per round on everything known so far (naive evaluation), until a round adds nothing.
+    Strata: the schema rules to a fixpoint; then the property rules to a fixpoint (each round runs every rule on
+    everything known, until a round adds nothing); then the type rules, once. If the type rules derived schema
+    triples (something typed owl:TransitiveProperty through a range, say), everything runs again.
     """
-    rules = [_PROLOGUE + rule.update for rule in RULES if check_profile(profile) in rule.profiles]
+    check_profile(profile)
+    schema_rules = [r for r in SCHEMA_RULES if profile in r.profiles]
+    property_rules = [r for r in PROPERTY_RULES if profile in r.profiles]
+    type_rules = [r for r in TYPE_RULES if profile in r.profiles]
     if profile == "owl-rl":
         for what, ask in UNSUPPORTED:
             if store.query(_PROLOGUE + ask):
                 raise ReasoningError(f"the fast engine does not handle {what}; use the owlrl engine")
-    size, rounds = len(store), 0
+    rounds = 0
+    while True:
+        rounds += _fixpoint(store, schema_rules, _schema_size)
+        schema_size = _schema_size(store)
+        if store.query(_PROLOGUE + TYPE_FEEDS_PROPERTIES):
+            rounds += _fixpoint(store, property_rules + type_rules, len)
+        else:
+            rounds += _fixpoint(store, property_rules, len) + 1
+            for rule in type_rules:
+                for update in rule.updates(store):
+                    store.update(update)
+        if _schema_size(store) == schema_size:
+            return rounds
+
+
+def _schema_size(store: ox.Store) -> int:
+    return int(next(iter(store.query(_PROLOGUE + SCHEMA_COUNT)))["n"].value)
+
+
+def _fixpoint(store: ox.Store, rules: list[Rule], size) -> int:
+    """Run `rules` in rounds until a round leaves `size(store)` unchanged; return the number of rounds."""
+    rounds, before = 0, size(store)
     while True:
         rounds += 1
-        for update in rules:
-            store.update(update)
-        grown = len(store)
-        if grown == size:
+        for rule in rules:
+            for update in rule.updates(store):
+                store.update(update)
+        after = size(store)
+        if after == before:
             return rounds
-        size = grown
+        before = after
 
 
 def fast_closure(graph: Graph, profile: str = "owl-rl") -> Graph:
