@@ -91,18 +91,17 @@ def noise_reason(triple, asserted_graph: Graph, closed: Graph) -> str | None:
 
 
 def _literal_copy(s, p, o: Literal, asserted_graph: Graph, closed: Graph) -> bool:
-    """A literal the subject (or a node owl:sameAs it) never has in the input, or a re-spelling of one it has.
+    """True unless the subject (or a node owl:sameAs it) has this very literal for `p` or a subproperty of `p`.
 
-    owlrl's RDFS rules copy each triple to every literal of equal Python value, so `true` becomes `1` and a string
-    its language-tagged twin; no rule of RDFS or OWL 2 RL gives a subject a literal it did not have before.
+    That is the only way RDFS and OWL 2 RL give a subject a literal value. owlrl's RDFS rules also copy every triple
+    to each literal of equal Python value, so `true` becomes `1` and a string its language-tagged twin: not
+    entailed, since those are different RDF values.
     """
-    subjects = {s, *closed.objects(s, OWL.sameAs)}
-    if not any((subject, None, o) in asserted_graph for subject in subjects):
-        return True
-    return any(
-        isinstance(other, Literal) and other != o and other.value is not None and other.value == o.value
-        for other in asserted_graph.objects(s, p)
-    )
+    for subject in {s, *closed.objects(s, OWL.sameAs)}:
+        for q in asserted_graph.predicates(subject, o):
+            if q == p or (q, RDFS.subPropertyOf, p) in closed or (q, OWL.equivalentProperty, p) in closed:
+                return False
+    return True
 
 
 def filter_noise(inferred: Graph, asserted_graph: Graph, closed: Graph) -> Graph:
