@@ -8,6 +8,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, TIME, XSD
 CT = Namespace("https://w3id.org/morocco-ct-kg/ontology#")
 KG = Namespace("https://w3id.org/morocco-ct-kg/id/")
 GRAPH = Namespace("https://w3id.org/morocco-ct-kg/graph/")
+CTSH = Namespace("https://w3id.org/morocco-ct-kg/shapes#")
 SCHEMA = Namespace("https://schema.org/")
 OA = Namespace("http://www.w3.org/ns/oa#")
 WD = Namespace("http://www.wikidata.org/entity/")
@@ -23,6 +24,7 @@ VOID = Namespace("http://rdfs.org/ns/void#")
 PREFIXES: dict[str, Namespace] = {
     "ct": CT,
     "kg": KG,
+    "ctsh": CTSH,
     "schema": SCHEMA,
     "prov": PROV,
     "time": TIME,
