@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from kg import graph as graph_module
-from kg.errors import KGError
+from kg.errors import DataFileError, KGError
 from kg.formats import GRAPH_FORMATS, lookup
 from kg.queries import named_queries
 from kg.query import run
@@ -53,6 +53,14 @@ def stats() -> None:
         click.echo(f"{dataset.namespace_manager.normalizeUri(row[0]):<40} {int(row[1]):>9}")
 
 
+def _shown(path: Path) -> Path:
+    """A path as the user would type it: relative to the working directory when it lies below it."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 @main.command()
 @click.option("--data", "files", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Validate this RDF file (repeatable) against the project's ontology and shapes, instead of the "
@@ -66,6 +74,10 @@ def validate(files: tuple[Path, ...]) -> None:
 
     try:
         report = run_validation(files=files) if files else run_validation()
+    except DataFileError as exc:
+        where = f"{_shown(exc.path)}:{exc.line}" if exc.line else str(_shown(exc.path))
+        click.echo(f"Error: {where}: {exc.reason}", err=True)
+        sys.exit(2)
     except KGError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
