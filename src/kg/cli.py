@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 import click
+from rdflib import Graph
 
 from kg import graph as graph_module
 from kg.errors import KGError
 from kg.formats import GRAPH_FORMATS, lookup
+from kg.namespaces import bind_prefixes
 from kg.queries import named_queries
 from kg.query import run
 
@@ -92,7 +94,7 @@ def _table(result) -> str:
     return "\n".join(lines)
 
 
-PREFIXES_NM = graph_module.bind_prefixes(graph_module.Graph()).namespace_manager
+PREFIXES_NM = bind_prefixes(Graph()).namespace_manager
 
 
 @main.command()
@@ -108,7 +110,7 @@ def query(query: str, fmt: str) -> None:
     if result.type == "ASK":
         click.echo(json.dumps({"boolean": bool(result.askAnswer)}) if fmt == "json" else str(result.askAnswer).lower())
     elif result.type in ("CONSTRUCT", "DESCRIBE"):
-        graph_module.bind_prefixes(result.graph)
+        bind_prefixes(result.graph)
         click.echo(result.graph.serialize(format="json-ld" if fmt == "json" else "turtle"))
     elif fmt == "table":
         click.echo(_table(result))
@@ -127,7 +129,7 @@ def export(fmt: str, output: str | None) -> None:
     except KGError as exc:
         _fail(exc)
     dataset = _dataset()
-    target = dataset if chosen.quads else graph_module.bind_prefixes(graph_module.Graph() + dataset)
+    target = dataset if chosen.quads else bind_prefixes(Graph() + dataset)
     data = target.serialize(format=chosen.rdflib, encoding="utf-8")
     if output:
         Path(output).write_bytes(data)
