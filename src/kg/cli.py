@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import click
-from rdflib import Graph
+from rdflib import BNode, Graph, URIRef
 
 from kg import graph as graph_module
 from kg.errors import KGError
@@ -83,9 +83,16 @@ def _query_text(query: str) -> str:
     return query
 
 
+def _cell(term) -> str:
+    """IRIs as prefixed names, literals as their plain text: a table is for reading."""
+    if term is None:
+        return ""
+    return term.n3(PREFIXES_NM) if isinstance(term, URIRef | BNode) else str(term)
+
+
 def _table(result) -> str:
     names = [str(v) for v in result.vars]
-    rows = [["" if term is None else term.n3(PREFIXES_NM) for term in row] for row in result]
+    rows = [[_cell(term) for term in row] for row in result]
     widths = [max([len(n), *(len(r[i]) for r in rows)]) for i, n in enumerate(names)]
     lines = [" | ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))]
     lines.append("-+-".join("-" * w for w in widths))
@@ -95,6 +102,13 @@ def _table(result) -> str:
 
 
 PREFIXES_NM = bind_prefixes(Graph()).namespace_manager
+
+
+@main.command()
+def queries() -> None:
+    """List the named queries (the competency questions) with the question each answers."""
+    for name, named in named_queries().items():
+        click.echo(f"{name:<24} {named.question}")
 
 
 @main.command()
