@@ -16,12 +16,13 @@ import re
 from pathlib import Path
 
 import pytest
+import rdflib
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 
 import kg
 from kg.graph import load_shapes
-from kg.namespaces import CTSH, bind_prefixes
+from kg.namespaces import CTSH, SCHEMA, bind_prefixes
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BROKEN = sorted((FIXTURES / "broken").glob("*.ttl"))
@@ -121,3 +122,11 @@ def test_every_node_shape_has_a_broken_fixture(shapes):
     tested = {parse_header(path)[0] for path in BROKEN}
     names = {bind_prefixes(Graph()).namespace_manager.normalizeUri(s) for s in node_shapes(shapes)}
     assert sorted(names - tested) == []
+
+
+def test_validation_leaves_literal_normalization_as_it_was():
+    """pySHACL resets rdflib.NORMALIZE_LITERALS on return; the façade restores it (kg.graph keeps lexical forms)."""
+    assert rdflib.NORMALIZE_LITERALS is False
+    kg.validate(files=[VALID[0]])
+    assert rdflib.NORMALIZE_LITERALS is False
+    assert "PT24H" in {str(o) for o in kg.load().objects(None, SCHEMA.value)}

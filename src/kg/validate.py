@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import rdflib
 from pyshacl import validate as shacl_validate
 from pyshacl.errors import ReportableRuntimeError
 from rdflib import BNode, Dataset, Graph, URIRef
@@ -88,6 +89,9 @@ def validate(
     if dataset is None:
         dataset = load(sources=file_sources(files)) if files is not None else load()
     ontology = dataset.graph(GRAPH.ontology)
+    # pySHACL sets rdflib's process-wide NORMALIZE_LITERALS to True when it returns, which would make every later
+    # parse rewrite lexical forms (kg.graph turns it off); put back whatever was set.
+    normalize_literals = rdflib.NORMALIZE_LITERALS
     try:
         conforms, report, _ = shacl_validate(
             data_graph(dataset),
@@ -99,6 +103,8 @@ def validate(
         )
     except ReportableRuntimeError as exc:
         raise ShapesError(f"the shapes cannot be applied: {' '.join(str(exc).split())}") from None
+    finally:
+        rdflib.NORMALIZE_LITERALS = normalize_literals
     bind_prefixes(report)
     return Report(conforms=bool(conforms), violations=_violations(report), graph=report)
 
