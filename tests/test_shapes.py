@@ -23,6 +23,7 @@ from rdflib.namespace import RDF, RDFS, SH
 import kg
 from kg.graph import load_shapes
 from kg.namespaces import CTSH, SCHEMA, bind_prefixes
+from kg.validate import ShapesError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BROKEN = sorted((FIXTURES / "broken").glob("*.ttl"))
@@ -130,3 +131,20 @@ def test_validation_leaves_literal_normalization_as_it_was():
     kg.validate(files=[VALID[0]])
     assert rdflib.NORMALIZE_LITERALS is False
     assert "PT24H" in {str(o) for o in kg.load().objects(None, SCHEMA.value)}
+
+
+@pytest.mark.parametrize(
+    ("constraint", "reason"),
+    [
+        ('sh:property [ sh:path rdfs:label ; sh:minCount "one" ]', "sh:minCount must be a literal with datatype"),
+        ('sh:sparql [ sh:select "SELECT $this WHERE { $this ?p }" ]', "Expected SelectQuery"),
+    ],
+    ids=["malformed-core-constraint", "sparql-that-does-not-parse"],
+)
+def test_an_unusable_shape_is_a_shapes_error(constraint, reason):
+    shapes = Graph().parse(data=f"""
+        @prefix sh: <http://www.w3.org/ns/shacl#> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        <https://example.org/Shape> a sh:NodeShape ; sh:targetClass <https://w3id.org/morocco-ct-kg/ontology#Claim> ;
+            {constraint} .""", format="turtle")
+    with pytest.raises(ShapesError, match=f"^the shapes cannot be applied: .*{reason}"):
+        kg.validate(files=[VALID[0]], shapes=shapes)

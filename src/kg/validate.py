@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import rdflib
+from pyparsing import ParseBaseException
 from pyshacl import validate as shacl_validate
 from pyshacl.errors import ReportableRuntimeError
 from rdflib import BNode, Dataset, Graph, URIRef
@@ -101,8 +102,9 @@ def validate(
             advanced=True,
             allow_warnings=False,
         )
-    except ReportableRuntimeError as exc:
-        raise ShapesError(f"the shapes cannot be applied: {' '.join(str(exc).split())}") from None
+    except (ReportableRuntimeError, ParseBaseException) as exc:  # a malformed shape, or SPARQL that does not parse
+        reason = str(exc).strip().splitlines()[0]
+        raise ShapesError(f"the shapes cannot be applied: {reason}") from None
     finally:
         rdflib.NORMALIZE_LITERALS = normalize_literals
     bind_prefixes(report)
