@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from kg import graph as graph_module
 from kg.errors import KGError
-from kg.formats import GRAPH_FORMATS, lookup
+from kg.formats import EXPORT_FORMATS, lookup
 from kg.queries import named_queries
 from kg.query import run
 
@@ -118,17 +119,30 @@ def query(query: str, fmt: str) -> None:
 
 @main.command()
 @click.option("--format", "fmt", default="turtle", show_default=True,
-              help="turtle, json-ld, nt, nquads, trig or xml")
+              help="turtle, json-ld, nt, nquads, trig, xml or quickstatements")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout)")
-def export(fmt: str, output: str | None) -> None:
-    """Serialize the graph; quad formats keep the named graphs, triple formats give their union."""
+@click.option("--retrieved", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="QuickStatements only: the S813 (retrieved) date of the references [default: today]")
+def export(fmt: str, output: str | None, retrieved) -> None:
+    """Serialize the graph; quad formats keep the named graphs, triple formats give their union.
+
+    `--format quickstatements` writes the article's figures for linked Wikidata items, for a curator to review.
+    """
     try:
-        chosen = lookup(GRAPH_FORMATS, fmt)
+        chosen = lookup(EXPORT_FORMATS, fmt)
     except KGError as exc:
         _fail(exc)
     dataset = _dataset()
-    target = dataset if chosen.quads else graph_module.bind_prefixes(graph_module.Graph() + dataset)
-    data = target.serialize(format=chosen.rdflib, encoding="utf-8")
+    if chosen.name == "quickstatements":
+        from kg.wikidata import quickstatements
+
+        try:
+            data = quickstatements(dataset, (retrieved or datetime.now()).date()).encode("utf-8")
+        except KGError as exc:
+            _fail(exc)
+    else:
+        target = dataset if chosen.quads else graph_module.bind_prefixes(graph_module.Graph() + dataset)
+        data = target.serialize(format=chosen.rdflib, encoding="utf-8")
     if output:
         Path(output).write_bytes(data)
     else:
