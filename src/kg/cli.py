@@ -11,6 +11,7 @@ import click
 
 from kg import graph as graph_module
 from kg.errors import KGError
+from kg.federation import ENV_VAR, AllowList
 from kg.formats import EXPORT_FORMATS, lookup
 from kg.queries import named_queries
 from kg.query import run
@@ -99,11 +100,14 @@ PREFIXES_NM = graph_module.bind_prefixes(graph_module.Graph()).namespace_manager
 @main.command()
 @click.argument("query")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
-def query(query: str, fmt: str) -> None:
+@click.option("--allow-service", "allow_service", multiple=True, metavar="ENDPOINT",
+              help=f"Let SERVICE call this SPARQL endpoint (repeatable; also ${ENV_VAR}). Off by default.")
+def query(query: str, fmt: str, allow_service: tuple[str, ...]) -> None:
     """Run QUERY (a named query such as `cells-since-2002`, a .rq file, or SPARQL text)."""
     dataset = _dataset()
     try:
-        result = run(dataset, _query_text(query))
+        allow = AllowList.from_env() | AllowList.of(allow_service)
+        result = run(dataset, _query_text(query), allow)
     except KGError as exc:
         _fail(exc)
     if result.type == "ASK":
