@@ -13,6 +13,8 @@ from kg import graph as graph_module
 from kg.errors import KGError
 from kg.federation import ENV_VAR, AllowList
 from kg.formats import EXPORT_FORMATS, lookup
+from kg.linker import DEFAULT_API, MIN_SCORE, WikidataApi, online_entities, read_dump
+from kg.linker import link as run_link
 from kg.queries import named_queries
 from kg.query import run
 
@@ -151,3 +153,49 @@ def export(fmt: str, output: str | None, retrieved) -> None:
         Path(output).write_bytes(data)
     else:
         sys.stdout.buffer.write(data)
+
+
+@main.command()
+@click.option("--dump", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A Wikidata JSON dump (one entity per line; .gz or .bz2 read as such).")
+@click.option("--online", is_flag=True, help="Ask the live Wikidata API (wbsearchentities, wbgetentities).")
+@click.option("--api-url", default=DEFAULT_API, show_default=True, help="The action API to ask with --online.")
+@click.option("--review", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The review file [default: data/wikidata-review.tsv]")
+@click.option("--accepted", "accepted_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where the accepted links are written [default: data/wikidata-accepted.ttl]")
+@click.option("--min-score", type=click.IntRange(0, 100), default=MIN_SCORE, show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds to wait for one API answer.")
+@click.option("--max-retries", type=click.IntRange(0, 10), default=3, show_default=True,
+              help="Retries of an API call answered by HTTP 429, 5xx or maxlag.")
+def link(dump: Path | None, online: bool, api_url: str, review: Path | None, accepted_path: Path | None,
+         min_score: int, timeout: float, max_retries: int) -> None:
+    """Propose Wikidata ids for the candidates into the review file; write the accepted links.
+
+    Without --dump or --online, only apply the decisions of the review file.
+    """
+    if dump and online:
+        raise click.UsageError("give --dump or --online, not both")
+    if dump:
+        def source(found):
+            return read_dump(dump)
+    elif online:
+        api = WikidataApi(api_url, timeout=timeout, max_retries=max_retries)
+
+        def source(found):
+            return online_entities(api, found)
+    else:
+        source = None
+    review = review or graph_module.ROOT / "data" / "wikidata-review.tsv"
+    accepted_path = accepted_path or graph_module.ROOT / "data" / "wikidata-accepted.ttl"
+    dataset = _dataset()
+    try:
+        report = run_link(dataset, source, review, accepted_path, min_score)
+    except KGError as exc:
+        _fail(exc)
+    click.echo(f"{report.candidates} candidates without a link; {report.proposals} proposals "
+               f"({report.new} new); {report.accepted} accepted, {report.rejected} rejected")
+    if source is not None:
+        click.echo(f"review file: {review}")
+    click.echo(f"accepted links: {accepted_path}")
