@@ -251,7 +251,7 @@ def quickstatements(dataset: Dataset, retrieved: date) -> str:
         elif value is None or value_kind != CT.Exact:
             skipped.append(f"{what}: not an exact value ({short(value_kind)})")
         elif prop is None or (pid := _property_id(prop)) is None:
-            skipped.append(f"{what}: no verified Wikidata property for {short(kind)}")
+            skipped.append(f"{what}: no Wikidata property (ct:wikidataProperty) for {short(kind)}")
         else:
             qualifiers = []
             if (start := _qs_time(start_year, start_month)) is not None:
@@ -279,7 +279,7 @@ def quickstatements(dataset: Dataset, retrieved: date) -> str:
     ]
     lines = header + [""] + (commands or ["# No command: no figure or fact has both a linked item and a property."])
     if skipped:
-        lines += ["", "# Not written (no verified or accepted id, no verified property, or not an exact value):"]
+        lines += ["", "# Not written (no verified or accepted id, no property, or not an exact value):"]
         lines += [f"# {entry}" for entry in skipped]
     return "\n".join(lines) + "\n"
 
