@@ -47,8 +47,8 @@ ROWS = [
     "+15 type: instance of Q2223653 (terrorist attack); +10 country Q1028 (Morocco); +15 date 2011-04-28\tcandidate",
     "kg:org-dgst\tGeneral Directorate of Territorial Surveillance\tQ900000000004\t"
     "General Directorate for Territorial Surveillance\t55\t"
-    "+30 label 'Direction générale de la surveillance du territoire'@fr matches "
-    "'Direction générale de la surveillance du territoire'; +10 country Q1028 (Morocco); "
+    "+30 label 'General Directorate for Territorial Surveillance'@en matches "
+    "'General Directorate for Territorial Surveillance'; +10 country Q1028 (Morocco); "
     "+15 date 1973-01-12\tcandidate",
     "kg:place-imlil\tImlil\tQ900000000006\tImlil\t40\t+30 label 'Imlil'@en matches 'Imlil'; "
     "+10 country Q1028 (Morocco)\tcandidate",
@@ -81,6 +81,7 @@ def test_candidates_carry_what_a_linker_needs(dataset):
     assert imlil.enwiki == "Murders of Louisa Vesterager Jespersen and Maren Ueland"
     assert found["org-dgst"].labels == (
         ("General Directorate of Territorial Surveillance", "en"),
+        ("General Directorate for Territorial Surveillance", "en"),
         ("DGST", ""),
         ("Direction générale de la surveillance du territoire", "fr"),
     )

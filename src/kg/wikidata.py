@@ -97,7 +97,7 @@ class Candidate:
     """An entity to link, with what a linker compares: labels, classes, country, dates, Wikipedia title."""
 
     iri: str
-    labels: tuple[tuple[str, str], ...]  # (text, language tag or "")
+    labels: tuple[tuple[str, str], ...]  # (text, language tag or ""): preferred labels first, English first
     classes: tuple[str, ...]  # expected Wikidata classes (Q-ids)
     countries: tuple[str, ...]  # Q-ids
     dates: tuple[str, ...]  # ISO dates or years
@@ -113,7 +113,9 @@ CANDIDATE_QUERY = """
 SELECT ?c ?kind ?value WHERE {
   ?c ct:wikidataCandidate true .
   {
-    ?c rdfs:label|skos:prefLabel|skos:altLabel|schema:name ?value . BIND("label" AS ?kind)
+    ?c skos:prefLabel ?value . BIND("pref" AS ?kind)
+  } UNION {
+    ?c rdfs:label|skos:altLabel|schema:name ?value . BIND("label" AS ?kind)
   } UNION {
     ?c ct:expectedWikidataClass ?value . BIND("class" AS ?kind)
   } UNION {
@@ -134,11 +136,11 @@ def candidates(dataset: Dataset) -> list[Candidate]:
     for c, kind, value in run(dataset, CANDIDATE_QUERY):
         if str(c) in linked:
             continue
-        entry = found.setdefault(str(c), {"label": [], "class": [], "country": [], "date": [], "enwiki": []})
-        if kind.value == "label":
+        entry = found.setdefault(str(c), {k: [] for k in ("pref", "label", "class", "country", "date", "enwiki")})
+        if kind.value in ("pref", "label"):
             pair = (str(value), value.language or "")
-            if pair not in entry["label"]:
-                entry["label"].append(pair)
+            if pair not in entry[kind.value]:
+                entry[kind.value].append(pair)
         elif kind.value in ("class", "country"):
             if (qid := item_id(value)) is not None:
                 entry[kind.value].append(qid)
@@ -149,7 +151,7 @@ def candidates(dataset: Dataset) -> list[Candidate]:
     return [
         Candidate(
             iri=iri,
-            labels=tuple(sorted(e["label"], key=lambda pair: (pair[1] != "en", pair[1], pair[0]))),
+            labels=_ordered(e["pref"]) + _ordered([pair for pair in e["label"] if pair not in e["pref"]]),
             classes=tuple(sorted(set(e["class"]))),
             countries=tuple(sorted(set(e["country"]))),
             dates=tuple(sorted(set(e["date"]))),
@@ -157,6 +159,11 @@ def candidates(dataset: Dataset) -> list[Candidate]:
         )
         for iri, e in sorted(found.items())
     ]
+
+
+def _ordered(labels: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """English first, then by language and text."""
+    return tuple(sorted(labels, key=lambda pair: (pair[1] != "en", pair[1], pair[0])))
 
 
 def _iso_date(value: Literal) -> str:
