@@ -150,6 +150,8 @@ def test_endpoints_compare_after_normalization_and_never_by_prefix():
         ("SELECT * { SERVICE nope:x { ?s ?p ?o } }", "", "SERVICE nope:x: unknown prefix 'nope'"),
         ("SELECT * WHERE { SERVICE <http://x.example/> { ?s ?p ?o } } GROUP BY", "",
          "cannot check the SERVICE calls of a query that does not parse"),
+        ("SELECT * WHERE " + "{" * 3000 + " SERVICE <http://x.example/> { ?s ?p ?o } " + "}" * 3000, "",
+         "cannot check the SERVICE calls of a query that does not parse"),
     ],
 )
 def test_check_refuses_with_a_clear_reason(query, allow, message):

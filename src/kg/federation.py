@@ -96,10 +96,10 @@ def services(query: str, prefixes: Mapping[str, str] = PREFIXES) -> list[Service
     """
     try:
         tree = parseQuery(query)
-    except ParseException:
+    except (ParseException, RecursionError):
         try:
             tree = parseUpdate(query)
-        except ParseException:
+        except (ParseException, RecursionError):  # RecursionError: pathological nesting
             if re.search(r"\bSERVICE\b", query, re.IGNORECASE):
                 raise FederationRefused("cannot check the SERVICE calls of a query that does not parse") from None
             return []
