@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -11,7 +12,10 @@ from rdflib import BNode, Graph, URIRef
 
 from kg import graph as graph_module
 from kg.errors import DataFileError, KGError
-from kg.formats import GRAPH_FORMATS, lookup
+from kg.federation import ENV_VAR, AllowList
+from kg.formats import EXPORT_FORMATS, lookup
+from kg.linker import DEFAULT_API, MIN_SCORE, WikidataApi, online_entities, read_dump
+from kg.linker import link as run_link
 from kg.namespaces import bind_prefixes
 from kg.queries import named_queries
 from kg.query import run
@@ -132,11 +136,14 @@ def queries() -> None:
 @main.command()
 @click.argument("query")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
-def query(query: str, fmt: str) -> None:
+@click.option("--allow-service", "allow_service", multiple=True, metavar="ENDPOINT",
+              help=f"Let SERVICE call this SPARQL endpoint (repeatable; also ${ENV_VAR}). Off by default.")
+def query(query: str, fmt: str, allow_service: tuple[str, ...]) -> None:
     """Run QUERY (a named query such as `cells-since-2002`, a .rq file, or SPARQL text)."""
     dataset = _dataset()
     try:
-        result = run(dataset, _query_text(query))
+        allow = AllowList.from_env() | AllowList.of(allow_service)
+        result = run(dataset, _query_text(query), allow)
     except KGError as exc:
         _fail(exc)
     if result.type == "ASK":
@@ -152,18 +159,77 @@ def query(query: str, fmt: str) -> None:
 
 @main.command()
 @click.option("--format", "fmt", default="turtle", show_default=True,
-              help="turtle, json-ld, nt, nquads, trig or xml")
+              help="turtle, json-ld, nt, nquads, trig, xml or quickstatements")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout)")
-def export(fmt: str, output: str | None) -> None:
-    """Serialize the graph; quad formats keep the named graphs, triple formats give their union."""
+@click.option("--retrieved", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="QuickStatements only: the S813 (retrieved) date of the references [default: today]")
+def export(fmt: str, output: str | None, retrieved) -> None:
+    """Serialize the graph; quad formats keep the named graphs, triple formats give their union.
+
+    `--format quickstatements` writes the article's figures for linked Wikidata items, for a curator to review.
+    """
     try:
-        chosen = lookup(GRAPH_FORMATS, fmt)
+        chosen = lookup(EXPORT_FORMATS, fmt)
     except KGError as exc:
         _fail(exc)
     dataset = _dataset()
-    target = dataset if chosen.quads else bind_prefixes(Graph() + dataset)
-    data = target.serialize(format=chosen.rdflib, encoding="utf-8")
+    if chosen.name == "quickstatements":
+        from kg.wikidata import quickstatements
+
+        try:
+            data = quickstatements(dataset, (retrieved or datetime.now()).date()).encode("utf-8")
+        except KGError as exc:
+            _fail(exc)
+    else:
+        target = dataset if chosen.quads else bind_prefixes(Graph() + dataset)
+        data = target.serialize(format=chosen.rdflib, encoding="utf-8")
     if output:
         Path(output).write_bytes(data)
     else:
         sys.stdout.buffer.write(data)
+
+
+@main.command()
+@click.option("--dump", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A Wikidata JSON dump (one entity per line; .gz or .bz2 read as such).")
+@click.option("--online", is_flag=True, help="Ask the live Wikidata API (wbsearchentities, wbgetentities).")
+@click.option("--api-url", default=DEFAULT_API, show_default=True, help="The action API to ask with --online.")
+@click.option("--review", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The review file [default: data/wikidata-review.tsv]")
+@click.option("--accepted", "accepted_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where the accepted links are written [default: data/wikidata-accepted.ttl]")
+@click.option("--min-score", type=click.IntRange(0, 100), default=MIN_SCORE, show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds to wait for one API answer.")
+@click.option("--max-retries", type=click.IntRange(0, 10), default=3, show_default=True,
+              help="Retries of an API call answered by HTTP 429, 5xx or maxlag.")
+def link(dump: Path | None, online: bool, api_url: str, review: Path | None, accepted_path: Path | None,
+         min_score: int, timeout: float, max_retries: int) -> None:
+    """Propose Wikidata ids for the candidates into the review file; write the accepted links.
+
+    Without --dump or --online, only apply the decisions of the review file.
+    """
+    if dump and online:
+        raise click.UsageError("give --dump or --online, not both")
+    if dump:
+        def source(found):
+            return read_dump(dump)
+    elif online:
+        api = WikidataApi(api_url, timeout=timeout, max_retries=max_retries)
+
+        def source(found):
+            return online_entities(api, found)
+    else:
+        source = None
+    review = review or graph_module.ROOT / "data" / "wikidata-review.tsv"
+    accepted_path = accepted_path or graph_module.ROOT / "data" / "wikidata-accepted.ttl"
+    dataset = _dataset()
+    try:
+        report = run_link(dataset, source, review, accepted_path, min_score)
+    except KGError as exc:
+        _fail(exc)
+    click.echo(f"{report.candidates} candidates without a link; {report.proposals} proposals "
+               f"({report.new} new); {report.accepted} accepted, {report.rejected} rejected")
+    if source is not None:
+        click.echo(f"review file: {review}")
+    click.echo(f"accepted links: {accepted_path}")

@@ -20,6 +20,7 @@ PR = Namespace("http://www.wikidata.org/prop/reference/")
 WIKIBASE = Namespace("http://wikiba.se/ontology#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = Namespace("http://rdfs.org/ns/void#")
+GEO = Namespace("http://www.opengis.net/ont/geosparql#")
 
 PREFIXES: dict[str, Namespace] = {
     "ct": CT,
@@ -45,6 +46,7 @@ PREFIXES: dict[str, Namespace] = {
     "wikibase": WIKIBASE,
     "sd": SD,
     "void": VOID,
+    "geo": GEO,
 }
 
 
