@@ -18,7 +18,7 @@ run: setup
 	$(BIN)/kg query cells-since-2002
 
 test: setup
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests $(wildcard benchmarks)
 	$(BIN)/pytest
 
 clean:

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from pyld import jsonld
-from rdflib import Dataset, Graph, URIRef
+from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
+from rdflib.namespace import XSD
 
 import kg
 from kg import export
 from kg.cli import main
 from kg.formats import GRAPH_FORMATS
-from kg.namespaces import GRAPH
+from kg.namespaces import GRAPH, bind_prefixes
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMATS = [fmt.name for fmt in GRAPH_FORMATS]
@@ -153,4 +155,23 @@ def test_kg_export_writes_a_file_with_inferences(tmp_path, monkeypatch):
 def test_kg_export_unknown_format_is_a_one_line_error():
     result = CliRunner().invoke(main, ["export", "--format", "yaml"])
     assert result.exit_code == 1
-    assert result.output == "Error: unknown format 'yaml'; known: turtle, json-ld, nt, xml, trig, nquads\n"
+    assert result.output == (
+        "Error: unknown format 'yaml'; known: turtle, json-ld, nt, xml, trig, nquads, quickstatements\n"
+    )
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "trig"])
+def test_turtle_keeps_literals_as_written(fmt):
+    dataset = bind_prefixes(Dataset(default_union=True))
+    graph = dataset.graph(GRAPH.claims)
+    subject = URIRef("https://w3id.org/morocco-ct-kg/id/x")
+    lexical = [("45", XSD.decimal), ("1", XSD.boolean), ("1e3", XSD.double), ("007", XSD.integer),
+               ("2.5", XSD.decimal), ("12", XSD.integer)]
+    written = [Literal(text, datatype=datatype) for text, datatype in lexical]
+    for i, literal in enumerate(written):
+        graph.add((subject, URIRef(f"https://w3id.org/morocco-ct-kg/ontology#p{i}"), literal))
+    text = exported(dataset, fmt).decode("utf-8")
+    assert re.search(r"ct:p4 2\.5\b", text) and re.search(r"ct:p5 12\b", text), "shorthand kept where it is exact"
+    parsed = Dataset(default_union=True)
+    parsed.parse(data=text, format=fmt)
+    assert sorted(parsed.objects(subject, None)) == sorted(written)

@@ -129,6 +129,14 @@ def test_inferred_graph_has_none_of_the_filtered_noise(owl_rl, rdfs):
         assert [t for t in inferred if t[1] in reason.SCHEMA_PREDICATES and t[0] == t[2]] == []
 
 
+def test_owlrl_leaves_rdflib_literal_conversions_as_they_were(asserted_graph):
+    import rdflib.term
+
+    before = dict(rdflib.term._toPythonMapping)
+    reason.owlrl_closure(asserted_graph, "owl-rl")
+    assert rdflib.term._toPythonMapping == before
+
+
 def test_literal_copies_of_owlrl_rdfs_are_filtered():
     """owlrl's RDFS rules copy `true` to `1` and a string to its language-tagged twin; the filter drops them."""
     graph = Graph()

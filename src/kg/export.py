@@ -9,12 +9,17 @@ serialized by rdflib and then streamed in chunks.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-from rdflib import BNode, Dataset, Graph, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, SKOS
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
+from rdflib.plugin import register
+from rdflib.plugins.serializers.trig import TrigSerializer
+from rdflib.plugins.serializers.turtle import TurtleSerializer
+from rdflib.serializer import Serializer
 
 from kg.formats import GRAPH_FORMATS, Format, lookup
 from kg.namespaces import CT, PREFIXES, SCHEMA, bind_prefixes
@@ -45,7 +50,8 @@ def export(dataset: Dataset, fmt: str | Format) -> Iterator[bytes]:
     if chosen.name == "json-ld":
         return _chunks(json.dumps(jsonld(dataset), ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
     target = dataset if chosen.quads else bind_prefixes(union(dataset))
-    return _chunks(target.serialize(format=chosen.rdflib, encoding="utf-8"))
+    serializer = LOSSLESS.get(chosen.name, chosen.rdflib)
+    return _chunks(target.serialize(format=serializer, encoding="utf-8"))
 
 
 def write(dataset: Dataset, fmt: str | Format, path: Path) -> None:
@@ -61,6 +67,43 @@ def union(dataset: Dataset) -> Graph:
     for triple in dataset.triples((None, None, None)):
         graph.add(triple)
     return graph
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Turtle and TriG that keep every literal as written
+
+# Turtle's shorthand for numbers and booleans, by datatype: a literal is written bare only if its lexical form is
+# already in a shape that readers keep: rdflib reads `45.0` as that lexical form (not "45"^^xsd:decimal), `007` as 7.
+SHORTHAND = {
+    XSD.integer: re.compile(r"-?(0|[1-9][0-9]*)"),
+    XSD.decimal: re.compile(r"-?(0|[1-9][0-9]*)\.[0-9]+"),
+    XSD.double: re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?[eE][+-]?[0-9]+"),
+    XSD.boolean: re.compile(r"true|false"),
+}
+
+
+class _LosslessLiterals:
+    """rdflib writes numbers in Turtle's shorthand even when that changes them ("45"^^xsd:decimal as `45.0`)."""
+
+    def label(self, node, position):
+        if isinstance(node, Literal) and node.datatype in SHORTHAND:
+            bare = node._literal_n3(use_plain=True)
+            if bare != str(node) or not SHORTHAND[node.datatype].fullmatch(bare):
+                return node._literal_n3(use_plain=False, qname_callback=lambda dt: self.get_pname(dt, False))
+        return super().label(node, position)
+
+
+class LosslessTurtleSerializer(_LosslessLiterals, TurtleSerializer):
+    """Turtle that parses back to the very same literals."""
+
+
+class LosslessTrigSerializer(_LosslessLiterals, TrigSerializer):
+    """TriG that parses back to the very same literals."""
+
+
+register("kg-turtle", Serializer, "kg.export", "LosslessTurtleSerializer")
+register("kg-trig", Serializer, "kg.export", "LosslessTrigSerializer")
+LOSSLESS = {"turtle": "kg-turtle", "trig": "kg-trig"}
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -7,11 +7,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Dataset, Graph, URIRef  # noqa: F401 (Graph re-exported for callers)
+import rdflib
+from rdflib import Dataset, Graph, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from kg.errors import DataFileError
 from kg.namespaces import GRAPH, bind_prefixes
+
+# Keep literals as written: rdflib's default rewrites lexical forms ("PT24H" becomes "P1D"), which would misquote
+# the article and disagree with the serving engine. This is rdflib's one process-wide switch for it.
+rdflib.NORMALIZE_LITERALS = False
 
 ROOT = Path(os.environ.get("KG_HOME") or Path(__file__).resolve().parents[2])
 
@@ -45,8 +50,14 @@ SOURCES: tuple[Source, ...] = (
     Source(
         "wikidata",
         GRAPH.wikidata,
-        ("data/wikidata.ttl",),
-        "Verified links to Wikidata and the entities that are candidates to link.",
+        ("data/wikidata.ttl", "data/wikidata-accepted.ttl"),
+        "Verified links to Wikidata, the links accepted in review (`kg link`), and the candidates to link.",
+    ),
+    Source(
+        "wikidata-model",
+        GRAPH["wikidata-model"],
+        ("data/wikidata-model.ttl",),
+        "Enrichment in Wikidata's RDF model (wdt:, p:/ps:/pq:, pr: references), so WDQS queries run unchanged.",
     ),
 )
 SHAPES_PATH = "ontology/shapes.ttl"
