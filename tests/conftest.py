@@ -14,6 +14,15 @@ ROOT = HERE.parent
 FIXTURES = HERE / "fixtures"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def reasoning_cache(tmp_path_factory):
+    """Closures are cached in a temporary directory, never in the repository's .cache/."""
+    with pytest.MonkeyPatch.context() as patch:
+        path = tmp_path_factory.mktemp("kg-cache")
+        patch.setenv("KG_CACHE_DIR", str(path))
+        yield path
+
+
 @pytest.fixture(scope="session")
 def dataset():
     return kg.load()
