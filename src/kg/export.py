@@ -54,13 +54,6 @@ def export(dataset: Dataset, fmt: str | Format) -> Iterator[bytes]:
     return _chunks(target.serialize(format=serializer, encoding="utf-8"))
 
 
-def write(dataset: Dataset, fmt: str | Format, path: Path) -> None:
-    """Write the export to `path`."""
-    with Path(path).open("wb") as out:
-        for chunk in export(dataset, fmt):
-            out.write(chunk)
-
-
 def union(dataset: Dataset) -> Graph:
     """Every triple of every named graph, as one graph."""
     graph = Graph()

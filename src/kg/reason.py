@@ -4,8 +4,8 @@ Two engines compute the same closure for the rules our ontology uses:
 
 - ``owlrl``, the reference: the OWL 2 RL (or RDFS) rule set of the owlrl package, run on an rdflib graph; followed by
   :func:`filter_noise`, which drops what owlrl adds that no user wants to see (see ``docs/reasoning.md``).
-- ``fast``: the rules of :data:`RULES` written as SPARQL updates and run to a fixpoint on a pyoxigraph store; about
-  two orders of magnitude faster, for graphs beyond the shipped one (``benchmarks/reasoning.py``). A test proves
+- ``fast``: the rules of :data:`RULES` written as SPARQL updates and run to a fixpoint on a pyoxigraph store; 50 to 100
+  times faster, for graphs beyond the shipped one (``benchmarks/reasoning.py``). A test proves
   that on the shipped graph it gives exactly owlrl's filtered closure.
 
 The closure of the shipped graph is cached in ``$KG_CACHE_DIR`` (default ``.cache/`` in the repository), keyed by a
@@ -39,6 +39,14 @@ SCHEMA_PREDICATES = frozenset(
     {RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty, RDFS.domain, RDFS.range}
 )
 ERROR_NS = "http://www.daml.org/2002/03/agents/agent-ont#"
+
+# What each inference mode is, for a SPARQL service description: sd:entailmentRegime and, for OWL 2 RL,
+# sd:supportedEntailmentProfile (SPARQL 1.1 Entailment Regimes; the IRIs are W3C's).
+ENTAILMENT = {
+    "none": (URIRef("http://www.w3.org/ns/entailment/Simple"), None),
+    "rdfs": (URIRef("http://www.w3.org/ns/entailment/RDFS"), None),
+    "owl-rl": (URIRef("http://www.w3.org/ns/entailment/OWL-RDF-Based"), URIRef("http://www.w3.org/ns/owl-profile/RL")),
+}
 
 
 class ReasoningError(KGError):
