@@ -28,6 +28,7 @@ class QueryRequest:
     dataset: str = DEFAULT_DATASET
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
+    union_default_graph: bool = True
     timeout: float = 10.0
     max_rows: int = 10_000
 
@@ -46,7 +47,6 @@ class Store(ABC):
     """A read-only SPARQL store holding datasets by name."""
 
     version: str
-    union_default_graph: bool
 
     @property
     @abstractmethod
@@ -97,13 +97,11 @@ class Store(ABC):
         return info
 
 
-def open_store(*, union_default_graph: bool = True, isolate: bool = True, processes: int = 1) -> Store:
+def open_store(*, isolate: bool = True, processes: int = 1) -> Store:
     """The embedded store of the project's graph (from `kg.graph.load()`), evaluating in worker processes."""
     from kg.graph import load, version
     from kg.store.isolation import IsolatedStore
     from kg.store.oxigraph import OxigraphStore
 
-    store = OxigraphStore.from_datasets(
-        {DEFAULT_DATASET: load()}, version=version(), union_default_graph=union_default_graph
-    )
+    store = OxigraphStore.from_datasets({DEFAULT_DATASET: load()}, version=version())
     return IsolatedStore(store, processes=processes) if isolate else store

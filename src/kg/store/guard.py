@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urljoin
 
-from kg.errors import QueryError, QueryRejected
+from kg.errors import QueryRejected
 
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
@@ -46,7 +46,7 @@ _SKIPPED = ("space", "comment", "long_string", "string")
 class QueryInfo:
     """What the scan learnt about a query."""
 
-    form: str
+    form: str | None  # None when no form keyword was found: the engine's parser then says what is wrong
     depth: int
     from_graphs: tuple[str, ...]
     from_named_graphs: tuple[str, ...]
@@ -61,8 +61,8 @@ class QueryInfo:
 def scan(text: str, prefixes: tuple[tuple[str, str], ...] = ()) -> QueryInfo:
     """Tokenize `text` just enough to find its form, nesting depth, FROM graphs and SERVICE targets.
 
-    `prefixes` are the prefixes the engine is given besides those the query declares.
-    :raise QueryError: for an unterminated string or IRI that the scan cannot get past.
+    `prefixes` are the prefixes the engine is given besides those the query declares. Malformed text is left to
+    the engine's parser, which reports it precisely.
     """
     declared = dict(prefixes)
     base = ""
@@ -88,8 +88,6 @@ def scan(text: str, prefixes: tuple[tuple[str, str], ...] = ()) -> QueryInfo:
             max_depth = max(max_depth, depth)
         elif kind == "close":
             depth -= 1
-        elif kind == "other" and value in "'\"":
-            raise QueryError("query failed: unterminated string")
         elif kind == "word":
             keyword = value.upper()
             following = tokens[index + 1 : index + 4]
@@ -108,8 +106,6 @@ def scan(text: str, prefixes: tuple[tuple[str, str], ...] = ()) -> QueryInfo:
             elif keyword == "SERVICE" and following:
                 target = following[1] if following[0][1].upper() == "SILENT" and len(following) > 1 else following[0]
                 services.append(iri_of(*target) or target[1])
-    if form is None:
-        raise QueryError("query failed: no query form (SELECT, ASK, CONSTRUCT or DESCRIBE) found")
     return QueryInfo(form, max_depth, tuple(from_graphs), tuple(from_named), tuple(services))
 
 

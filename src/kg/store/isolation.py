@@ -8,6 +8,8 @@ request's timeout, then kills that engine (which stops the work for certain) and
 from __future__ import annotations
 
 import ctypes
+import faulthandler
+import logging
 import multiprocessing
 import os
 import queue
@@ -19,11 +21,13 @@ from kg.errors import EngineFailure, KGError, QueryTimeout
 from kg.store import QueryRequest, QueryResponse, Store
 
 _FORK = multiprocessing.get_context("fork")
+log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
 
 
 def _engine_main(conn: Connection, store: Store) -> None:
     """Serve requests from `conn` until the pipe closes; die with the parent."""
+    faulthandler.disable()  # a crash is reported once, by the parent, not as an inherited stack dump
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
@@ -62,7 +66,6 @@ class IsolatedStore(Store):
     def __init__(self, inner: Store, *, processes: int = 1):
         self.inner = inner
         self.version = inner.version
-        self.union_default_graph = inner.union_default_graph
         self.processes = processes
         self.restarts = 0
         self._owner = None
@@ -107,7 +110,10 @@ class IsolatedStore(Store):
                 self._replace(engine)
                 raise QueryTimeout(f"query stopped after the time limit of {request.timeout:g} s")
             reply = engine.conn.recv()
-        except (EOFError, OSError, BrokenPipeError):
+        except (EOFError, OSError):
+            engine.process.join(1)
+            log.warning("query engine %s died (exit code %s); replacing it", engine.process.pid,
+                        engine.process.exitcode)
             self._replace(engine)
             raise EngineFailure("the query engine died while evaluating this query; it has been restarted") from None
         self._idle.put(engine)

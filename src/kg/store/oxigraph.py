@@ -70,13 +70,12 @@ def _capped(serialize, limit: int) -> tuple[bytes, bool]:
 
 
 class OxigraphStore(Store):
-    """Datasets held in in-memory pyoxigraph stores; the default graph is the union of the named graphs by default."""
+    """Datasets held in in-memory pyoxigraph stores."""
 
-    def __init__(self, stores: Mapping[str, ox.Store], *, version: str, union_default_graph: bool = True):
+    def __init__(self, stores: Mapping[str, ox.Store], *, version: str):
         self._stores = dict(stores)
         self._graphs = {name: frozenset(g.value for g in s.named_graphs()) for name, s in self._stores.items()}
         self.version = version
-        self.union_default_graph = union_default_graph
 
     @classmethod
     def from_datasets(cls, datasets: Mapping[str, Dataset], **kwargs) -> OxigraphStore:
@@ -106,7 +105,7 @@ class OxigraphStore(Store):
         if request.default_graphs:
             options["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs]
         else:
-            options["use_default_graph_as_union"] = self.union_default_graph
+            options["use_default_graph_as_union"] = request.union_default_graph
         if request.named_graphs:
             options["named_graphs"] = [ox.NamedNode(g) for g in request.named_graphs]
         try:

@@ -24,7 +24,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     if store is None:
         from kg.store import open_store
 
-        store = open_store(union_default_graph=app.config["UNION_DEFAULT_GRAPH"], processes=app.config["ENGINES"])
+        store = open_store(processes=app.config["ENGINES"])
     resources.init_app(app, store)
     errors.init_app(app)
     app.register_blueprint(sparql.bp)

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from kg.formats import GRAPH_FORMATS, RESULT_FORMATS
 from kg.namespaces import KG, WD
-from kg.web.resources import get_store
 from kg.web.sparql import Operation, add_cors_headers, answer, read_operation
 
 bp = Blueprint("descriptions", __name__)
@@ -95,7 +94,7 @@ WHERE {{
 
 def service_description(operation: Operation) -> Response:
     """The SPARQL 1.1 Service Description of this endpoint, as an RDF graph in the negotiated format."""
-    text = service_description_query(_iri(request.base_url), get_store().union_default_graph)
+    text = service_description_query(_iri(request.base_url), current_app.config["UNION_DEFAULT_GRAPH"])
     return answer(Operation(text=text, formats=operation.formats, dataset=operation.dataset))
 
 

@@ -59,12 +59,15 @@ def media_types(fmt: Format) -> tuple[str, ...]:
     return (fmt.media_type, *(a for a in fmt.aliases if "/" in a))
 
 
-def best_media_type(header: str | None, offered: tuple[str, ...]) -> str | None:
-    """The offered media type the header accepts most (first offered wins ties), or None."""
+def best_media_type(header: str | None, offered: tuple[str, ...], aliases: frozenset[str] = frozenset()) -> str | None:
+    """The offered media type the header accepts most (first offered wins ties), or None.
+
+    `aliases` are offered only to clients that name them: a wildcard matches the canonical media type alone.
+    """
     ranges = parse_accept(header)
     scored = []
     for index, media_type in enumerate(offered):
-        matching = [r for r in ranges if r.matches(media_type)]
+        matching = [r for r in ranges if r.matches(media_type) and (r.specificity == 2 or media_type not in aliases)]
         if not matching:
             continue
         best = max(matching, key=lambda r: (r.specificity, -r.position))
@@ -96,7 +99,8 @@ def choose(table: tuple[Format, ...], default: Format, accept: str | None, reque
             raise
     ordered = (default, *(f for f in table if f is not default))
     offered = tuple(m for f in ordered for m in media_types(f))
-    chosen = best_media_type(accept, offered)
+    aliases = frozenset(m for f in ordered for m in media_types(f)[1:])
+    chosen = best_media_type(accept, offered, aliases)
     if chosen is None:
         raise NotAcceptable(f"no acceptable format for {what} in Accept {accept!r}; "
                             f"available: {', '.join(f.media_type for f in table)}")
