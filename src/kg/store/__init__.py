@@ -29,6 +29,7 @@ class QueryRequest:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     union_default_graph: bool = True
+    base_iri: str | None = None  # for relative IRIs in the query; the protocol suggests the endpoint's URL
     timeout: float = 10.0
     max_rows: int = 10_000
 

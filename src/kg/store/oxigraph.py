@@ -101,7 +101,7 @@ class OxigraphStore(Store):
 
     def evaluate(self, request: QueryRequest) -> QueryResponse:
         self.check_dataset(request.dataset)
-        options: dict = {"prefixes": dict(PREFIX_ITEMS)}
+        options: dict = {"prefixes": dict(PREFIX_ITEMS), "base_iri": request.base_iri}
         if request.default_graphs:
             options["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs]
         else:

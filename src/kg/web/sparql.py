@@ -121,7 +121,7 @@ def answer(operation: Operation) -> Response:
     fmt = negotiation.choose(table, table[0], request.headers.get("Accept"), list(operation.formats),
                              other_tables=(other,), what=f"a {info.form or 'SPARQL'} query")
     key = (store.version, dataset, operation.text, fmt.media_type, operation.default_graphs,
-           operation.named_graphs, config["UNION_DEFAULT_GRAPH"], config["MAX_ROWS"])
+           operation.named_graphs, config["UNION_DEFAULT_GRAPH"], config["MAX_ROWS"], request.base_url)
     etag = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
     headers = {"Vary": "Accept", "Cache-Control": "no-cache"}
     if request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(etag):
@@ -138,8 +138,8 @@ def answer(operation: Operation) -> Response:
         query = QueryRequest(
             text=operation.text, media_type=fmt.media_type, dataset=dataset,
             default_graphs=operation.default_graphs, named_graphs=operation.named_graphs,
-            union_default_graph=config["UNION_DEFAULT_GRAPH"], timeout=min(operation.timeout or limit, limit),
-            max_rows=config["MAX_ROWS"],
+            union_default_graph=config["UNION_DEFAULT_GRAPH"], base_iri=request.base_url,
+            timeout=min(operation.timeout or limit, limit), max_rows=config["MAX_ROWS"],
         )
         try:
             result = store.evaluate(query)
