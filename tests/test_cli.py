@@ -27,3 +27,32 @@ def test_malformed_query_is_a_one_line_error_not_a_traceback():
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert result.output.startswith("Error: query failed:")
+
+
+def test_queries_lists_every_named_query_with_its_question():
+    result = run("queries")
+    assert result.exit_code == 0
+    assert "cells-since-2002         How many terrorist cells were dismantled since 2002" in result.output
+    assert len(result.output.splitlines()) >= 8
+
+
+def test_named_query_as_table():
+    result = run("query", "lower-bounds")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[-1] == "(3 rows)"
+    assert "kg:claim-moussalaha-beneficiaries" in result.output
+
+
+def test_export_nquads_keeps_the_named_graphs(tmp_path):
+    target = tmp_path / "graph.nq"
+    result = run("export", "--format", "nquads", "-o", str(target))
+    assert result.exit_code == 0
+    text = target.read_text(encoding="utf-8")
+    assert "<https://w3id.org/morocco-ct-kg/graph/claims> ." in text
+    assert "<https://w3id.org/morocco-ct-kg/graph/enrichment> ." in text
+
+
+def test_export_unknown_format_is_a_clear_error():
+    result = CliRunner().invoke(main, ["export", "--format", "docx"])
+    assert result.exit_code == 1
+    assert "unknown format 'docx'" in result.output

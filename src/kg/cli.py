@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 import click
+from rdflib import BNode, Graph, URIRef
 
 from kg import graph as graph_module
 from kg.errors import KGError
 from kg.formats import GRAPH_FORMATS, lookup
+from kg.namespaces import bind_prefixes
 from kg.queries import named_queries
 from kg.query import run
 
@@ -81,9 +83,16 @@ def _query_text(query: str) -> str:
     return query
 
 
+def _cell(term) -> str:
+    """IRIs as prefixed names, literals as their plain text: a table is for reading."""
+    if term is None:
+        return ""
+    return term.n3(PREFIXES_NM) if isinstance(term, URIRef | BNode) else str(term)
+
+
 def _table(result) -> str:
     names = [str(v) for v in result.vars]
-    rows = [["" if term is None else term.n3(PREFIXES_NM) for term in row] for row in result]
+    rows = [[_cell(term) for term in row] for row in result]
     widths = [max([len(n), *(len(r[i]) for r in rows)]) for i, n in enumerate(names)]
     lines = [" | ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))]
     lines.append("-+-".join("-" * w for w in widths))
@@ -92,7 +101,14 @@ def _table(result) -> str:
     return "\n".join(lines)
 
 
-PREFIXES_NM = graph_module.bind_prefixes(graph_module.Graph()).namespace_manager
+PREFIXES_NM = bind_prefixes(Graph()).namespace_manager
+
+
+@main.command()
+def queries() -> None:
+    """List the named queries (the competency questions) with the question each answers."""
+    for name, named in named_queries().items():
+        click.echo(f"{name:<24} {named.question}")
 
 
 @main.command()
@@ -108,7 +124,7 @@ def query(query: str, fmt: str) -> None:
     if result.type == "ASK":
         click.echo(json.dumps({"boolean": bool(result.askAnswer)}) if fmt == "json" else str(result.askAnswer).lower())
     elif result.type in ("CONSTRUCT", "DESCRIBE"):
-        graph_module.bind_prefixes(result.graph)
+        bind_prefixes(result.graph)
         click.echo(result.graph.serialize(format="json-ld" if fmt == "json" else "turtle"))
     elif fmt == "table":
         click.echo(_table(result))
@@ -127,7 +143,7 @@ def export(fmt: str, output: str | None) -> None:
     except KGError as exc:
         _fail(exc)
     dataset = _dataset()
-    target = dataset if chosen.quads else graph_module.bind_prefixes(graph_module.Graph() + dataset)
+    target = dataset if chosen.quads else bind_prefixes(Graph() + dataset)
     data = target.serialize(format=chosen.rdflib, encoding="utf-8")
     if output:
         Path(output).write_bytes(data)

@@ -7,11 +7,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Dataset, Graph, URIRef  # noqa: F401 (Graph re-exported for callers)
+import rdflib
+from rdflib import Dataset, Graph, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from kg.errors import DataFileError
 from kg.namespaces import GRAPH, bind_prefixes
+
+# Keep literals as written: rdflib's default rewrites lexical forms ("PT24H" becomes "P1D"), which would misquote
+# the article and disagree with the serving engine. This is rdflib's one process-wide switch for it.
+rdflib.NORMALIZE_LITERALS = False
 
 ROOT = Path(os.environ.get("KG_HOME") or Path(__file__).resolve().parents[2])
 
