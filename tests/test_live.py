@@ -227,3 +227,47 @@ def test_slow_query_is_cut_off_while_other_requests_are_answered(live_server):
     health = json.loads(body)
     assert (status, health["status"]) == (200, "ok")
     assert health["counters"]["timeouts"] >= 1
+
+
+DOCS = [Path(__file__).parent.parent / "README.md", *sorted((Path(__file__).parent.parent / "docs").glob("*.md"))]
+DOCUMENTED_URL = "http://127.0.0.1:5000"
+
+
+def _console_examples() -> list:
+    """Each `$ curl ...` line of a ```console block in the docs, with the output lines after it."""
+    import re
+
+    examples = []
+    for doc in DOCS:
+        for block in re.findall(r"```console\n(.*?)```", doc.read_text(encoding="utf-8"), re.DOTALL):
+            for command in block.split("$ ")[1:]:
+                line, _, output = command.partition("\n")
+                examples.append(pytest.param(line, output, id=f"{doc.name}:{line[:60]}"))
+    return examples
+
+
+CONSOLE = _console_examples()
+
+
+def test_console_examples_were_found():
+    assert len(CONSOLE) >= 5
+
+
+@pytest.mark.parametrize(("command", "output"), CONSOLE)
+def test_console_example(live_server, command, output):
+    import shlex
+
+    argv = [arg.replace(DOCUMENTED_URL, live_server["url"]) for arg in shlex.split(command)]
+    assert argv[0] == "curl"
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True)
+    assert done.stdout.replace("\r\n", "\n").rstrip("\n") == output.rstrip("\n")
+
+
+def test_settings_are_documented():
+    from kg.web.settings import SETTINGS
+
+    text = (Path(__file__).parent.parent / "docs" / "serving.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| `") and "` | `" in line]
+    documented = {row.split("|")[1].strip(" `"): (row.split("|")[2].strip(" `"), row.split("|")[3].strip())
+                  for row in rows}
+    assert {s.name: (str(s.default), s.help) for s in SETTINGS}.items() <= documented.items()
