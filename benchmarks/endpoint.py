@@ -108,7 +108,7 @@ def start(server: str, data: Path, workdir: Path) -> tuple[subprocess.Popen, str
     if server == "kg":
         command = [sys.executable, __file__, "_serve-kg", str(data), str(port)]
     elif server == "rdflib-ep":
-        command = [str(BIN / "rdflib-endpoint"), "serve", "--host", "127.0.0.1", "--port", str(port), str(data)]
+        command = [sys.executable, __file__, "_serve-rdflib", str(data), str(port)]
     else:
         location = workdir / f"oxigraph-{data.stem}"
         if not location.exists():
@@ -175,9 +175,24 @@ def serve_kg(data: str, port: str) -> None:
     Server(app, gunicorn_options(app, "127.0.0.1", int(port))).run()
 
 
+def serve_rdflib_endpoint(data: str, port: str) -> None:
+    """rdflib-endpoint as its CLI runs it (Dataset with default union, uvicorn), without per-request access logs."""
+    import uvicorn
+    from rdflib import Dataset
+    from rdflib_endpoint import SparqlEndpoint
+
+    graph = Dataset(default_union=True)
+    graph.parse(data, format="nquads")
+    app = SparqlEndpoint(graph=graph, path="/sparql")
+    uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning", access_log=False)
+
+
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "_serve-kg":
         serve_kg(sys.argv[2], sys.argv[3])
+        return
+    if len(sys.argv) == 4 and sys.argv[1] == "_serve-rdflib":
+        serve_rdflib_endpoint(sys.argv[2], sys.argv[3])
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")

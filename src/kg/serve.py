@@ -33,6 +33,9 @@ class Server(BaseApplication):
 
 
 def gunicorn_options(app: Flask, host: str, port: int) -> dict[str, object]:
+    def start_store(worker) -> None:
+        app.extensions["kg.store"].start()
+
     def close_store(server, worker) -> None:
         app.extensions["kg.store"].close()
 
@@ -47,6 +50,7 @@ def gunicorn_options(app: Flask, host: str, port: int) -> dict[str, object]:
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",
+        "post_worker_init": start_store,
         "worker_exit": close_store,
     }
 

@@ -67,6 +67,9 @@ class Store(ABC):
         :raise EngineFailure: the engine died.
         """
 
+    def start(self) -> None:  # noqa: B027 (most backends have nothing to start)
+        """Get ready to evaluate (start engine processes, connect), so the first query does not pay for it."""
+
     def close(self) -> None:  # noqa: B027 (most backends hold nothing to release)
         """Release engine resources (worker processes, files)."""
 

@@ -34,6 +34,11 @@ def _engine_main(conn: Connection, store: Store) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):  # not Linux: the closed pipe still ends an idle engine
         pass
+    # Drop every inherited descriptor but the pipe (and stdio): a client's socket held open here would keep its
+    # connection from closing. The in-memory pyoxigraph store holds no descriptors.
+    keep = conn.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
     while True:
         try:
             request = conn.recv()
@@ -83,6 +88,15 @@ class IsolatedStore(Store):
 
     def graphs(self, dataset: str) -> frozenset[str]:
         return self.inner.graphs(dataset)
+
+    def start(self) -> None:
+        """Fork the engines now (a gunicorn worker does it before its first request) rather than on first use."""
+        if self._owner != os.getpid():
+            self._reset()
+        with self._lock:
+            while self._started < self.processes:
+                self._started += 1
+                self._idle.put(_Engine(self.inner))
 
     def _acquire(self) -> _Engine:
         if self._owner != os.getpid():  # forked: the parent's engines and pipes are not ours to use
