@@ -20,7 +20,7 @@ run: setup
 	$(BIN)/kg serve --host $(HOST) --port $(PORT)
 
 test: setup
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests $(wildcard benchmarks)
 	$(BIN)/pytest
 
 clean:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 from rdflib import BNode, Graph, URIRef
 
 from kg import graph as graph_module
-from kg.errors import KGError
-from kg.formats import GRAPH_FORMATS, lookup
+from kg.errors import DataFileError, KGError
+from kg.federation import ENV_VAR, AllowList
+from kg.formats import EXPORT_FORMATS, lookup
+from kg.linker import DEFAULT_API, MIN_SCORE, WikidataApi, online_entities, read_dump
+from kg.linker import link as run_link
 from kg.namespaces import bind_prefixes
 from kg.queries import named_queries
 from kg.query import run
@@ -55,13 +59,31 @@ def stats() -> None:
         click.echo(f"{dataset.namespace_manager.normalizeUri(row[0]):<40} {int(row[1]):>9}")
 
 
+def _shown(path: Path) -> Path:
+    """A path as the user would type it: relative to the working directory when it lies below it."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 @main.command()
-def validate() -> None:
-    """Check the data against the SHACL shapes; exit 0 if it conforms, 1 if not, 2 on a broken file."""
+@click.option("--data", "files", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Validate this RDF file (repeatable) against the project's ontology and shapes, instead of the "
+                   "shipped data.")
+def validate(files: tuple[Path, ...]) -> None:
+    """Check the data against the SHACL shapes; exit 0 if it conforms, 1 if not, 2 on a broken file.
+
+    Each result names the node, the path, the value, the rule's message and the shape.
+    """
     from kg.validate import validate as run_validation
 
     try:
-        report = run_validation(graph_module.load())
+        report = run_validation(files=files) if files else run_validation()
+    except DataFileError as exc:
+        where = f"{_shown(exc.path)}:{exc.line}" if exc.line else str(_shown(exc.path))
+        click.echo(f"Error: {where}: {exc.reason}", err=True)
+        sys.exit(2)
     except KGError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
@@ -114,11 +136,14 @@ def queries() -> None:
 @main.command()
 @click.argument("query")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
-def query(query: str, fmt: str) -> None:
+@click.option("--allow-service", "allow_service", multiple=True, metavar="ENDPOINT",
+              help=f"Let SERVICE call this SPARQL endpoint (repeatable; also ${ENV_VAR}). Off by default.")
+def query(query: str, fmt: str, allow_service: tuple[str, ...]) -> None:
     """Run QUERY (a named query such as `cells-since-2002`, a .rq file, or SPARQL text)."""
     dataset = _dataset()
     try:
-        result = run(dataset, _query_text(query))
+        allow = AllowList.from_env() | AllowList.of(allow_service)
+        result = run(dataset, _query_text(query), allow)
     except KGError as exc:
         _fail(exc)
     if result.type == "ASK":
@@ -134,21 +159,80 @@ def query(query: str, fmt: str) -> None:
 
 @main.command()
 @click.option("--format", "fmt", default="turtle", show_default=True,
-              help="turtle, json-ld, nt, nquads, trig or xml")
+              help="turtle, json-ld, nt, nquads, trig, xml or quickstatements")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout)")
-def export(fmt: str, output: str | None) -> None:
-    """Serialize the graph; quad formats keep the named graphs, triple formats give their union."""
+@click.option("--retrieved", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="QuickStatements only: the S813 (retrieved) date of the references [default: today]")
+def export(fmt: str, output: str | None, retrieved) -> None:
+    """Serialize the graph; quad formats keep the named graphs, triple formats give their union.
+
+    `--format quickstatements` writes the article's figures for linked Wikidata items, for a curator to review.
+    """
     try:
-        chosen = lookup(GRAPH_FORMATS, fmt)
+        chosen = lookup(EXPORT_FORMATS, fmt)
     except KGError as exc:
         _fail(exc)
     dataset = _dataset()
-    target = dataset if chosen.quads else bind_prefixes(Graph() + dataset)
-    data = target.serialize(format=chosen.rdflib, encoding="utf-8")
+    if chosen.name == "quickstatements":
+        from kg.wikidata import quickstatements
+
+        try:
+            data = quickstatements(dataset, (retrieved or datetime.now()).date()).encode("utf-8")
+        except KGError as exc:
+            _fail(exc)
+    else:
+        target = dataset if chosen.quads else bind_prefixes(Graph() + dataset)
+        data = target.serialize(format=chosen.rdflib, encoding="utf-8")
     if output:
         Path(output).write_bytes(data)
     else:
         sys.stdout.buffer.write(data)
+
+
+@main.command()
+@click.option("--dump", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A Wikidata JSON dump (one entity per line; .gz or .bz2 read as such).")
+@click.option("--online", is_flag=True, help="Ask the live Wikidata API (wbsearchentities, wbgetentities).")
+@click.option("--api-url", default=DEFAULT_API, show_default=True, help="The action API to ask with --online.")
+@click.option("--review", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The review file [default: data/wikidata-review.tsv]")
+@click.option("--accepted", "accepted_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where the accepted links are written [default: data/wikidata-accepted.ttl]")
+@click.option("--min-score", type=click.IntRange(0, 100), default=MIN_SCORE, show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds to wait for one API answer.")
+@click.option("--max-retries", type=click.IntRange(0, 10), default=3, show_default=True,
+              help="Retries of an API call answered by HTTP 429, 5xx or maxlag.")
+def link(dump: Path | None, online: bool, api_url: str, review: Path | None, accepted_path: Path | None,
+         min_score: int, timeout: float, max_retries: int) -> None:
+    """Propose Wikidata ids for the candidates into the review file; write the accepted links.
+
+    Without --dump or --online, only apply the decisions of the review file.
+    """
+    if dump and online:
+        raise click.UsageError("give --dump or --online, not both")
+    if dump:
+        def source(found):
+            return read_dump(dump)
+    elif online:
+        api = WikidataApi(api_url, timeout=timeout, max_retries=max_retries)
+
+        def source(found):
+            return online_entities(api, found)
+    else:
+        source = None
+    review = review or graph_module.ROOT / "data" / "wikidata-review.tsv"
+    accepted_path = accepted_path or graph_module.ROOT / "data" / "wikidata-accepted.ttl"
+    dataset = _dataset()
+    try:
+        report = run_link(dataset, source, review, accepted_path, min_score)
+    except KGError as exc:
+        _fail(exc)
+    click.echo(f"{report.candidates} candidates without a link; {report.proposals} proposals "
+               f"({report.new} new); {report.accepted} accepted, {report.rejected} rejected")
+    if source is not None:
+        click.echo(f"review file: {review}")
+    click.echo(f"accepted links: {accepted_path}")
 
 
 def _setting_options(command):

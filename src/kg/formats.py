@@ -49,6 +49,13 @@ RESULT_FORMATS: tuple[Format, ...] = (
 )
 
 
+# Formats written by a project writer rather than an rdflib serializer: `kg export` only, not content negotiation.
+EXPORT_FORMATS: tuple[Format, ...] = (
+    *GRAPH_FORMATS,
+    Format("quickstatements", "text/plain", "", ".qs", ("qs",)),  # kg.wikidata.quickstatements
+)
+
+
 def lookup(table: tuple[Format, ...], key: str) -> Format:
     """Find a format by name, alias, extension or media type (parameters such as charset are ignored)."""
     wanted = key.split(";")[0].strip().lower()

@@ -50,8 +50,14 @@ SOURCES: tuple[Source, ...] = (
     Source(
         "wikidata",
         GRAPH.wikidata,
-        ("data/wikidata.ttl",),
-        "Verified links to Wikidata and the entities that are candidates to link.",
+        ("data/wikidata.ttl", "data/wikidata-accepted.ttl"),
+        "Verified links to Wikidata, the links accepted in review (`kg link`), and the candidates to link.",
+    ),
+    Source(
+        "wikidata-model",
+        GRAPH["wikidata-model"],
+        ("data/wikidata-model.ttl",),
+        "Enrichment in Wikidata's RDF model (wdt:, p:/ps:/pq:, pr: references), so WDQS queries run unchanged.",
     ),
 )
 SHAPES_PATH = "ontology/shapes.ttl"

@@ -8,6 +8,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, TIME, XSD
 CT = Namespace("https://w3id.org/morocco-ct-kg/ontology#")
 KG = Namespace("https://w3id.org/morocco-ct-kg/id/")
 GRAPH = Namespace("https://w3id.org/morocco-ct-kg/graph/")
+CTSH = Namespace("https://w3id.org/morocco-ct-kg/shapes#")
 SCHEMA = Namespace("https://schema.org/")
 OA = Namespace("http://www.w3.org/ns/oa#")
 WD = Namespace("http://www.wikidata.org/entity/")
@@ -19,10 +20,12 @@ PR = Namespace("http://www.wikidata.org/prop/reference/")
 WIKIBASE = Namespace("http://wikiba.se/ontology#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = Namespace("http://rdfs.org/ns/void#")
+GEO = Namespace("http://www.opengis.net/ont/geosparql#")
 
 PREFIXES: dict[str, Namespace] = {
     "ct": CT,
     "kg": KG,
+    "ctsh": CTSH,
     "schema": SCHEMA,
     "prov": PROV,
     "time": TIME,
@@ -43,6 +46,7 @@ PREFIXES: dict[str, Namespace] = {
     "wikibase": WIKIBASE,
     "sd": SD,
     "void": VOID,
+    "geo": GEO,
 }
 
 

@@ -6,13 +6,24 @@ from rdflib import Dataset
 from rdflib.query import Result
 
 from kg.errors import QueryError
+from kg.federation import NOTHING, AllowList, FederationRefused, allowing, check
 from kg.namespaces import PREFIXES
 
 
-def run(dataset: Dataset, text: str) -> Result:
-    """Evaluate `text` on the dataset's union graph; the project's prefixes may be used without PREFIX lines."""
+def run(dataset: Dataset, text: str, allow: AllowList = NOTHING) -> Result:
+    """Evaluate `text` on the dataset's union graph; the project's prefixes may be used without PREFIX lines.
+
+    SERVICE calls are refused unless `allow` names their endpoint (kg.federation); none is allowed by default.
+    """
+    check(text, allow)
     try:
-        return dataset.query(text, initNs=dict(PREFIXES))
+        with allowing(allow):
+            result = dataset.query(text, initNs=dict(PREFIXES))
+            if result.type == "SELECT":
+                result.bindings  # evaluate now, while the allow-list applies: rdflib evaluates lazily  # noqa: B018
+            return result
+    except FederationRefused:
+        raise
     except Exception as exc:  # rdflib raises pyparsing and many other types for a bad query
         reason = " ".join(str(exc).split())
         raise QueryError(f"query failed: {reason}") from None

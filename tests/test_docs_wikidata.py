@@ -1,0 +1,56 @@
+"""The examples of docs/wikidata.md, run in order: console blocks give exact output, python blocks are executed."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from kg.cli import main
+
+HERE = Path(__file__).parent
+DOC = HERE.parent / "docs" / "wikidata.md"
+BLOCK = re.compile(r"^```(console|python)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+
+
+def blocks() -> list[tuple[str, str]]:
+    found = BLOCK.findall(DOC.read_text(encoding="utf-8"))
+    assert len(found) >= 8
+    return found
+
+
+def commands(text: str) -> list[tuple[str, list[str]]]:
+    """(command, expected output lines) for each `$ ` line of a console block."""
+    steps: list[tuple[str, list[str]]] = []
+    for line in text.splitlines():
+        if line.startswith("$ "):
+            steps.append((line[2:], []))
+        else:
+            steps[-1][1].append(line)
+    return steps
+
+
+def test_the_wikidata_doc_examples_run(tmp_path, monkeypatch):
+    shutil.copy(HERE / "fixtures" / "wikidata" / "dump.json", tmp_path / "dump.json")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KG_FEDERATION_ALLOW", raising=False)
+    namespace: dict = {}
+    ran = 0
+    for kind, text in blocks():
+        if kind == "python":
+            exec(compile(text, str(DOC), "exec"), namespace)
+            ran += 1
+            continue
+        for command, expected in commands(text):
+            words = shlex.split(command)
+            assert words[0] == "kg"
+            result = CliRunner().invoke(main, words[1:])
+            actual = result.output.splitlines()
+            if expected and expected[-1] == "...":
+                actual, expected = actual[: len(expected) - 1], expected[:-1]
+            assert actual == expected, command
+            ran += 1
+    assert ran == 9
