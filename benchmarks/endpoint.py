@@ -120,7 +120,11 @@ def start(server: str, data: Path, workdir: Path) -> tuple[subprocess.Popen, str
                    f"127.0.0.1:{port}", "--union-default-graph"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/sparql" if server != "oxigraph" else f"http://127.0.0.1:{port}/query"
-    wait_ready(url, process)
+    try:
+        wait_ready(url, process)
+    except SystemExit:
+        stop(process)
+        raise
     return process, url
 
 
@@ -240,7 +244,7 @@ def print_table(results: list[dict]) -> None:
     for r in results:
         kg = by_key.get((r["data"], r["queries"], r["c"], "kg"))
         ratio = f"{kg['rps'] / r['rps']:.2f}x" if kg and r["server"] != "kg" and r["rps"] else ""
-        print(f"| {r['data']} | {r['queries']} | {r['c']} | {r['server']} | {r['rps']:.0f} | {r['p50']:.2f} | "
+        print(f"| {r['data']} | {r['queries']} | {r['c']} | {r['server']} | {r['rps']:.4g} | {r['p50']:.2f} | "
               f"{r['p99']:.2f} | {r['failed']} | {r['rows']} | {ratio} |")
 
 
