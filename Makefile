@@ -13,9 +13,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
 run: setup
-	$(BIN)/kg stats
-	$(BIN)/kg query cells-since-2002
+	$(BIN)/kg serve --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/ruff check src tests $(wildcard benchmarks)

@@ -35,3 +35,40 @@ def article_text() -> str:
     if not path.is_file():
         pytest.fail(f"the article text is needed at {path}; set KG_ARTICLE to its path")
     return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def oxigraph_store(dataset):
+    """The project's graph in the embedded engine, built once."""
+    from kg.graph import version
+    from kg.store.oxigraph import OxigraphStore
+
+    return OxigraphStore.from_datasets({"none": dataset}, version=version())
+
+
+@pytest.fixture
+def make_app(oxigraph_store):
+    """Build apps on the session's store (evaluation in worker processes); their engines stop after the test."""
+    from kg.store.isolation import IsolatedStore
+    from kg.web import create_app
+
+    stores = []
+
+    def make(store=None, **config):
+        isolated = IsolatedStore(store or oxigraph_store, processes=config.pop("ENGINES", 1))
+        stores.append(isolated)
+        return create_app({"TESTING": True, "STORE": isolated, **config})
+
+    yield make
+    for store in stores:
+        store.close()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -286,3 +286,37 @@ def link(dump: Path | None, online: bool, api_url: str, review: Path | None, acc
     if source is not None:
         click.echo(f"review file: {review}")
     click.echo(f"accepted links: {accepted_path}")
+
+
+def _setting_options(command):
+    """One `kg serve` option per entry of the settings table."""
+    from kg.web.settings import SETTINGS
+
+    for setting in reversed(SETTINGS):
+        if isinstance(setting.default, bool):
+            flag = f"{setting.flag}/--no-{setting.flag[2:]}"
+            command = click.option(flag, setting.name, default=setting.default, show_default=True,
+                                   help=setting.help)(command)
+        elif isinstance(setting.default, tuple):
+            command = click.option(setting.flag, setting.name, multiple=True, metavar="IRI",
+                                   help=setting.help)(command)
+        else:
+            command = click.option(setting.flag, setting.name, type=type(setting.default), default=setting.default,
+                                   show_default=True, help=setting.help)(command)
+    return command
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on")
+@_setting_options
+def serve(host: str, port: int, **settings) -> None:
+    """Serve the SPARQL endpoint at http://HOST:PORT/sparql (gunicorn, embedded pyoxigraph store)."""
+    from kg.serve import serve as run_server
+
+    click.echo(f"Serving the SPARQL endpoint at http://{host}:{port}/sparql", err=True)
+    try:
+        settings["allow_service"] = (*sorted(AllowList.from_env().endpoints), *settings["allow_service"])
+        run_server(host, port, {name.upper(): value for name, value in settings.items()})
+    except KGError as exc:
+        _fail(exc)

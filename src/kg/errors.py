@@ -20,3 +20,19 @@ class DataFileError(KGError):
 
 class QueryError(KGError):
     """A SPARQL query that cannot be parsed or evaluated."""
+
+
+class QueryRejected(QueryError):
+    """A query refused before evaluation: an update, too deep a nesting, or an outbound request."""
+
+
+class QueryTimeout(KGError):
+    """A query stopped because it ran past its time limit."""
+
+
+class EngineFailure(KGError):
+    """The query engine died while evaluating a query (it is replaced; other queries are unaffected)."""
+
+
+class UnknownDataset(KGError):
+    """A dataset name (inference mode) that the store does not hold."""

@@ -1,0 +1,114 @@
+"""The store layer: one small interface between the web layer and a SPARQL engine.
+
+A store holds one or more datasets keyed by name (the inference mode: `none` now; `rdfs`, `owl-rl` later), answers
+queries already serialized in the requested format, and refuses what must not reach its engine (`inspect`).
+Backends: `OxigraphStore` (embedded pyoxigraph), wrapped by `IsolatedStore` so that evaluation runs in worker
+processes that can be killed. A remote SPARQL backend implements the same four members.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from kg.errors import UnknownDataset
+from kg.federation import NOTHING, AllowList
+from kg.namespaces import PREFIXES
+from kg.store import guard
+
+DEFAULT_DATASET = "none"
+PREFIX_ITEMS: tuple[tuple[str, str], ...] = tuple((p, str(ns)) for p, ns in PREFIXES.items())
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """One query to evaluate: the text, where to evaluate it, the result format and the limits."""
+
+    text: str
+    media_type: str
+    dataset: str = DEFAULT_DATASET
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    union_default_graph: bool = True
+    base_iri: str | None = None  # for relative IRIs in the query; the protocol suggests the endpoint's URL
+    timeout: float = 10.0
+    max_rows: int = 10_000
+
+
+@dataclass(frozen=True)
+class QueryResponse:
+    """The serialized result: the body in `media_type`, how many rows (or triples) it has, whether it was cut."""
+
+    body: bytes
+    media_type: str
+    rows: int
+    truncated: bool
+
+
+class Store(ABC):
+    """A read-only SPARQL store holding datasets by name."""
+
+    version: str
+
+    @property
+    @abstractmethod
+    def datasets(self) -> tuple[str, ...]:
+        """The dataset names, the default first."""
+
+    @abstractmethod
+    def graphs(self, dataset: str) -> frozenset[str]:
+        """The IRIs of the named graphs of `dataset`."""
+
+    @abstractmethod
+    def evaluate(self, request: QueryRequest) -> QueryResponse:
+        """Evaluate a query that `inspect` accepted.
+
+        :raise QueryError: the engine cannot parse or evaluate it.
+        :raise QueryTimeout: it ran past `request.timeout`.
+        :raise EngineFailure: the engine died.
+        """
+
+    def start(self) -> None:  # noqa: B027 (most backends have nothing to start)
+        """Get ready to evaluate (start engine processes, connect), so the first query does not pay for it."""
+
+    def close(self) -> None:  # noqa: B027 (most backends hold nothing to release)
+        """Release engine resources (worker processes, files)."""
+
+    def check_dataset(self, dataset: str) -> None:
+        """:raise UnknownDataset: if the store holds no dataset of that name."""
+        if dataset not in self.datasets:
+            raise UnknownDataset(f"unknown inference mode {dataset!r}; available: {', '.join(self.datasets)}")
+
+    def inspect(
+        self,
+        text: str,
+        *,
+        dataset: str = DEFAULT_DATASET,
+        default_graphs: tuple[str, ...] = (),
+        named_graphs: tuple[str, ...] = (),
+        max_nesting: int = 100,
+        allow: AllowList = NOTHING,
+    ) -> guard.QueryInfo:
+        """Scan a query before evaluation and refuse what must not reach the engine.
+
+        :raise QueryRejected: an update, pathological nesting, or a graph outside the dataset.
+        :raise FederationRefused: a SERVICE call to an endpoint that `allow` does not name (none by default).
+        :raise UnknownDataset: `dataset` is not held.
+        """
+        self.check_dataset(dataset)
+        info = guard.scan(text, PREFIX_ITEMS)
+        graphs = self.graphs(dataset)
+        guard.check(info, max_nesting=max_nesting, graphs=graphs, allow=allow)
+        guard.refuse_unknown_graphs(default_graphs, graphs, "default-graph-uri")
+        guard.refuse_unknown_graphs(named_graphs, graphs, "named-graph-uri")
+        return info
+
+
+def open_store(*, isolate: bool = True, processes: int = 1) -> Store:
+    """The embedded store of the project's graph (from `kg.graph.load()`), evaluating in worker processes."""
+    from kg.graph import load, version
+    from kg.store.isolation import IsolatedStore
+    from kg.store.oxigraph import OxigraphStore
+
+    store = OxigraphStore.from_datasets({DEFAULT_DATASET: load()}, version=version())
+    return IsolatedStore(store, processes=processes) if isolate else store

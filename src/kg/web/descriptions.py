@@ -1,0 +1,109 @@
+"""Descriptions of the service and the data, computed by SPARQL CONSTRUCT queries on the store itself.
+
+GET /sparql without a query gives the SPARQL 1.1 Service Description (formats, features (sd:BasicFederatedQuery
+only when the federation allow-list names an endpoint), the default dataset and every named graph with its triple
+count); /.well-known/void gives the VoID description (size, class and property partitions, one subset per named
+graph, the linkset to Wikidata). Both are ordinary queries: negotiated, cached and limited like any other.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, current_app, request
+
+from kg.formats import GRAPH_FORMATS, RESULT_FORMATS
+from kg.namespaces import KG, WD
+from kg.web.resources import get_allow_list
+from kg.web.sparql import Operation, add_cors_headers, answer, read_operation
+
+bp = Blueprint("descriptions", __name__)
+bp.after_request(add_cors_headers)
+
+VOID_BASE = "https://w3id.org/morocco-ct-kg/void#"
+TITLE = "Morocco counterterrorism knowledge graph"
+IRI_SAFE = ":/?#[]@!$&'()*+,;=%"
+
+
+def _iri(url: str) -> str:
+    """`url` made safe to write between angle brackets in SPARQL."""
+    return "<" + quote(url, safe=IRI_SAFE) + ">"
+
+
+def service_description_query(endpoint: str, union_default_graph: bool, federation: bool = False) -> str:
+    formats = " ".join(f"<{f.iri}>" for f in (*RESULT_FORMATS, *GRAPH_FORMATS))
+    features = " ".join(f for f, on in (("sd:UnionDefaultGraph", union_default_graph),
+                                         ("sd:BasicFederatedQuery", federation)) if on)
+    return f"""PREFIX sd: <http://www.w3.org/ns/sparql-service-description#>
+PREFIX void: <http://rdfs.org/ns/void#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+CONSTRUCT {{
+  ?service a sd:Service ; sd:endpoint ?service ; sd:supportedLanguage sd:SPARQL11Query ;
+    dcterms:title "{TITLE} (SPARQL endpoint)" ;
+    sd:resultFormat ?format ; sd:feature ?feature ; sd:defaultDataset ?dataset .
+  ?dataset a sd:Dataset ; sd:defaultGraph ?default ; sd:namedGraph ?named .
+  ?default a sd:Graph ; void:triples ?total .
+  ?named a sd:NamedGraph ; sd:name ?g ; sd:graph ?graph .
+  ?graph a sd:Graph ; void:triples ?n .
+}}
+WHERE {{
+  VALUES (?service ?dataset ?default) {{ ({endpoint} <{VOID_BASE}dataset> <{VOID_BASE}default-graph>) }}
+  {{ VALUES ?format {{ {formats} }} }}
+  UNION {{ VALUES ?feature {{ {features} }} }}
+  UNION {{ SELECT (COUNT(*) AS ?total) WHERE {{ ?s ?p ?o }} }}
+  UNION {{
+    SELECT ?g ?n (BNODE() AS ?named) (BNODE() AS ?graph)
+    WHERE {{ {{ SELECT ?g (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g }} }}
+  }}
+}}"""
+
+
+def void_query(endpoint: str) -> str:
+    return f"""PREFIX void: <http://rdfs.org/ns/void#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+CONSTRUCT {{
+  ?dataset a void:Dataset ; dcterms:title "{TITLE}" ; void:sparqlEndpoint ?endpoint ;
+    void:uriSpace "{KG}" ; void:triples ?triples ; void:distinctSubjects ?subjects ;
+    void:classes ?classes ; void:properties ?properties ;
+    void:classPartition ?cp ; void:propertyPartition ?pp ; void:subset ?graphset, ?linkset .
+  ?cp void:class ?class ; void:entities ?entities .
+  ?pp void:property ?property ; void:triples ?ptriples .
+  ?graphset a void:Dataset ; dcterms:source ?g ; void:triples ?gtriples .
+  ?linkset a void:Linkset ; void:linkPredicate skos:exactMatch ; void:subjectsTarget ?dataset ;
+    void:objectsTarget ?wikidata ; void:triples ?links .
+  ?wikidata a void:Dataset ; dcterms:title "Wikidata" ; foaf:homepage <https://www.wikidata.org/> ;
+    void:uriSpace "{WD}" .
+}}
+WHERE {{
+  VALUES (?dataset ?endpoint ?linkset ?wikidata) {{
+    (<{VOID_BASE}dataset> {endpoint} <{VOID_BASE}wikidata-links> <{VOID_BASE}wikidata>)
+  }}
+  {{ SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?p) AS ?properties)
+     WHERE {{ ?s ?p ?o }} }}
+  UNION {{ SELECT (COUNT(DISTINCT ?c) AS ?classes) WHERE {{ ?x a ?c }} }}
+  UNION {{ SELECT ?class ?entities (BNODE() AS ?cp)
+     WHERE {{ {{ SELECT ?class (COUNT(DISTINCT ?x) AS ?entities) WHERE {{ ?x a ?class }} GROUP BY ?class }} }} }}
+  UNION {{ SELECT ?property ?ptriples (BNODE() AS ?pp)
+     WHERE {{ {{ SELECT ?property (COUNT(*) AS ?ptriples) WHERE {{ ?s ?property ?o }} GROUP BY ?property }} }} }}
+  UNION {{ SELECT ?g ?gtriples (BNODE() AS ?graphset)
+     WHERE {{ {{ SELECT ?g (COUNT(*) AS ?gtriples) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g }} }} }}
+  UNION {{ SELECT (COUNT(*) AS ?links)
+     WHERE {{ ?s skos:exactMatch ?o FILTER(STRSTARTS(STR(?o), "{WD}")) }} }}
+}}"""
+
+
+def service_description(operation: Operation) -> Response:
+    """The SPARQL 1.1 Service Description of this endpoint, as an RDF graph in the negotiated format."""
+    text = service_description_query(_iri(request.base_url), current_app.config["UNION_DEFAULT_GRAPH"],
+                                     federation=bool(get_allow_list().endpoints))
+    return answer(Operation(text=text, formats=operation.formats, dataset=operation.dataset))
+
+
+@bp.route("/.well-known/void", methods=["GET"])
+def void() -> Response:
+    """The VoID description of the dataset, as an RDF graph in the negotiated format."""
+    operation = read_operation()
+    endpoint = _iri(request.host_url.rstrip("/") + "/sparql")
+    return answer(Operation(text=void_query(endpoint), formats=operation.formats, dataset=operation.dataset))
