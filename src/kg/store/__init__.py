@@ -1,7 +1,8 @@
 """The store layer: one small interface between the web layer and a SPARQL engine.
 
-A store holds one or more datasets keyed by name (the inference mode: `none` now; `rdfs`, `owl-rl` later), answers
-queries already serialized in the requested format, and refuses what must not reach its engine (`inspect`).
+A store holds one or more datasets keyed by name (the inference mode: `none`, `rdfs`, `owl-rl`), answers queries
+already serialized in the requested format, exports a whole dataset as a stream, and refuses what must not reach its
+engine (`inspect`).
 Backends: `OxigraphStore` (embedded pyoxigraph), wrapped by `IsolatedStore` so that evaluation runs in worker
 processes that can be killed. A remote SPARQL backend implements the same four members.
 """
@@ -9,10 +10,12 @@ processes that can be killed. A remote SPARQL backend implements the same four m
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from kg.errors import UnknownDataset
 from kg.federation import NOTHING, AllowList
+from kg.formats import Format
 from kg.namespaces import PREFIXES
 from kg.store import guard
 
@@ -68,6 +71,13 @@ class Store(ABC):
         :raise EngineFailure: the engine died.
         """
 
+    @abstractmethod
+    def export(self, dataset: str, fmt: Format) -> Iterator[bytes]:
+        """The whole of `dataset` serialized in `fmt` (a graph format), as a stream of byte chunks.
+
+        :raise UnknownDataset: `dataset` is not held.
+        """
+
     def start(self) -> None:  # noqa: B027 (most backends have nothing to start)
         """Get ready to evaluate (start engine processes, connect), so the first query does not pay for it."""
 
@@ -105,10 +115,12 @@ class Store(ABC):
 
 
 def open_store(*, isolate: bool = True, processes: int = 1) -> Store:
-    """The embedded store of the project's graph (from `kg.graph.load()`), evaluating in worker processes."""
+    """The embedded store of the project's graph, one dataset per inference mode (`kg.graph.load(inference=...)`,
+    which reads the cached closures, computing them first if missing), evaluating in worker processes."""
     from kg.graph import load, version
+    from kg.reason import INFERENCE_MODES
     from kg.store.isolation import IsolatedStore
     from kg.store.oxigraph import OxigraphStore
 
-    store = OxigraphStore.from_datasets({DEFAULT_DATASET: load()}, version=version())
+    store = OxigraphStore.from_datasets({mode: load(inference=mode) for mode in INFERENCE_MODES}, version=version())
     return IsolatedStore(store, processes=processes) if isolate else store

@@ -15,9 +15,11 @@ import os
 import queue
 import signal
 import threading
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 
 from kg.errors import EngineFailure, KGError, QueryTimeout
+from kg.formats import Format
 from kg.store import QueryRequest, QueryResponse, Store
 
 _FORK = multiprocessing.get_context("fork")
@@ -88,6 +90,10 @@ class IsolatedStore(Store):
 
     def graphs(self, dataset: str) -> frozenset[str]:
         return self.inner.graphs(dataset)
+
+    def export(self, dataset: str, fmt: Format) -> Iterator[bytes]:
+        """Exports run here, not in an engine: they read the whole dataset, with no query to bound."""
+        return self.inner.export(dataset, fmt)
 
     def start(self) -> None:
         """Fork the engines now (a gunicorn worker does it before its first request) rather than on first use."""

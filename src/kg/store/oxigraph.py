@@ -1,13 +1,18 @@
-"""The embedded backend: pyoxigraph stores built once from rdflib datasets; pyoxigraph serializes every result."""
+"""The embedded backend: pyoxigraph stores built once from rdflib datasets; pyoxigraph serializes every result.
+
+Exports are written by `kg.export` from the rdflib datasets the stores were built from (kept for that), so they
+have the project's prefixes, JSON-LD context and framing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import pyoxigraph as ox
 from rdflib import Dataset
 
-from kg.errors import QueryError
+from kg.errors import KGError, QueryError
+from kg.formats import Format
 from kg.store import PREFIX_ITEMS, QueryRequest, QueryResponse, Store
 
 GRAPH_MEDIA_TYPES = {
@@ -72,8 +77,9 @@ def _capped(serialize, limit: int) -> tuple[bytes, bool]:
 class OxigraphStore(Store):
     """Datasets held in in-memory pyoxigraph stores."""
 
-    def __init__(self, stores: Mapping[str, ox.Store], *, version: str):
+    def __init__(self, stores: Mapping[str, ox.Store], *, version: str, sources: Mapping[str, Dataset] | None = None):
         self._stores = dict(stores)
+        self._sources = dict(sources or {})
         self._graphs = {name: frozenset(g.value for g in s.named_graphs()) for name, s in self._stores.items()}
         self.version = version
 
@@ -81,7 +87,7 @@ class OxigraphStore(Store):
     def from_datasets(cls, datasets: Mapping[str, Dataset], **kwargs) -> OxigraphStore:
         """Build one pyoxigraph store per rdflib dataset: serialized to N-Quads once and bulk-loaded."""
         return cls({name: cls.load(ds.serialize(format="nquads", encoding="utf-8")) for name, ds in datasets.items()},
-                   **kwargs)
+                   sources=datasets, **kwargs)
 
     @staticmethod
     def load(nquads: bytes, empty_graphs: tuple[str, ...] = ()) -> ox.Store:
@@ -98,6 +104,14 @@ class OxigraphStore(Store):
     def graphs(self, dataset: str) -> frozenset[str]:
         self.check_dataset(dataset)
         return self._graphs[dataset]
+
+    def export(self, dataset: str, fmt: Format) -> Iterator[bytes]:
+        from kg.export import export
+
+        self.check_dataset(dataset)
+        if dataset not in self._sources:
+            raise KGError(f"dataset {dataset!r} was not built from an rdflib dataset: it cannot be exported")
+        return export(self._sources[dataset], fmt)
 
     def evaluate(self, request: QueryRequest) -> QueryResponse:
         self.check_dataset(request.dataset)

@@ -1,4 +1,4 @@
-"""The Flask application: the SPARQL endpoint, the descriptions of the service and the data, and /health."""
+"""The Flask application: the SPARQL endpoint, the descriptions of the service and the data, the exports, /health."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from kg.federation import AllowList
-from kg.web import descriptions, errors, health, resources, sparql
+from kg.web import descriptions, errors, exports, health, resources, sparql
 from kg.web.settings import defaults
 
 
@@ -35,4 +35,5 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     app.register_blueprint(descriptions.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(exports.bp)
     return app

@@ -1,9 +1,11 @@
 """Descriptions of the service and the data, computed by SPARQL CONSTRUCT queries on the store itself.
 
 GET /sparql without a query gives the SPARQL 1.1 Service Description (formats, features (sd:BasicFederatedQuery
-only when the federation allow-list names an endpoint), the default dataset and every named graph with its triple
-count); /.well-known/void gives the VoID description (size, class and property partitions, one subset per named
-graph, the linkset to Wikidata). Both are ordinary queries: negotiated, cached and limited like any other.
+only when the federation allow-list names an endpoint), the entailment regime of the `inference` mode asked for
+(sd:defaultEntailmentRegime; sd:defaultSupportedEntailmentProfile for OWL 2 RL), the default dataset and every
+named graph with its triple count); /.well-known/void gives the VoID description (size, class and property
+partitions, one subset per named graph, the linkset to Wikidata). Both are ordinary queries: negotiated, cached and
+limited like any other.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from flask import Blueprint, Response, current_app, request
 
 from kg.formats import GRAPH_FORMATS, RESULT_FORMATS
 from kg.namespaces import KG, WD
-from kg.web.resources import get_allow_list
+from kg.reason import ENTAILMENT
+from kg.store import DEFAULT_DATASET
+from kg.web.resources import get_allow_list, get_store
 from kg.web.sparql import Operation, add_cors_headers, answer, read_operation
 
 bp = Blueprint("descriptions", __name__)
@@ -30,8 +34,13 @@ def _iri(url: str) -> str:
     return "<" + quote(url, safe=IRI_SAFE) + ">"
 
 
-def service_description_query(endpoint: str, union_default_graph: bool, federation: bool = False) -> str:
+def service_description_query(endpoint: str, union_default_graph: bool, federation: bool = False,
+                              inference: str = "none") -> str:
+    """The description of the service as it answers with `inference` (its entailment regime and, for OWL 2 RL,
+    its profile)."""
     formats = " ".join(f"<{f.iri}>" for f in (*RESULT_FORMATS, *GRAPH_FORMATS))
+    regime, profile = ENTAILMENT[inference]
+    profile_triple = f"?service sd:defaultSupportedEntailmentProfile <{profile}> ." if profile else ""
     features = " ".join(f for f, on in (("sd:UnionDefaultGraph", union_default_graph),
                                          ("sd:BasicFederatedQuery", federation)) if on)
     return f"""PREFIX sd: <http://www.w3.org/ns/sparql-service-description#>
@@ -40,9 +49,11 @@ PREFIX dcterms: <http://purl.org/dc/terms/>
 CONSTRUCT {{
   ?service a sd:Service ; sd:endpoint ?service ; sd:supportedLanguage sd:SPARQL11Query ;
     dcterms:title "{TITLE} (SPARQL endpoint)" ;
-    sd:resultFormat ?format ; sd:feature ?feature ; sd:defaultDataset ?dataset .
+    sd:resultFormat ?format ; sd:feature ?feature ; sd:defaultDataset ?dataset ;
+    sd:defaultEntailmentRegime <{regime}> .
+  {profile_triple}
   ?dataset a sd:Dataset ; sd:defaultGraph ?default ; sd:namedGraph ?named .
-  ?default a sd:Graph ; void:triples ?total .
+  ?default a sd:Graph ; void:triples ?total ; sd:entailmentRegime <{regime}> .
   ?named a sd:NamedGraph ; sd:name ?g ; sd:graph ?graph .
   ?graph a sd:Graph ; void:triples ?n .
 }}
@@ -96,8 +107,10 @@ WHERE {{
 
 def service_description(operation: Operation) -> Response:
     """The SPARQL 1.1 Service Description of this endpoint, as an RDF graph in the negotiated format."""
+    inference = operation.dataset or DEFAULT_DATASET
+    get_store().check_dataset(inference)
     text = service_description_query(_iri(request.base_url), current_app.config["UNION_DEFAULT_GRAPH"],
-                                     federation=bool(get_allow_list().endpoints))
+                                     federation=bool(get_allow_list().endpoints), inference=inference)
     return answer(Operation(text=text, formats=operation.formats, dataset=operation.dataset))
 
 

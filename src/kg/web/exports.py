@@ -1,0 +1,72 @@
+"""Downloads of the whole graph: /export/<format> (asserted only, or with `?inference=rdfs|owl-rl`) and the JSON-LD
+context of the exports at /context.jsonld.
+
+Exports are streamed from the store (N-Triples and N-Quads a line at a time) and carry a weak ETag of the dataset
+version, so a client that has the current file gets a 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from flask import Blueprint, Response, request
+
+from kg.formats import GRAPH_FORMATS, UnknownFormat, lookup
+from kg.store import DEFAULT_DATASET
+from kg.web.errors import HTTPError
+from kg.web.resources import get_store
+from kg.web.sparql import add_cors_headers
+
+bp = Blueprint("exports", __name__)
+bp.after_request(add_cors_headers)
+
+FILE_STEM = "morocco-ct-kg"
+
+
+def _conditional(key: str, headers: dict[str, str]) -> tuple[str, Response | None]:
+    """The weak ETag of `key`, and a 304 if the client already has it."""
+    etag = hashlib.sha256(key.encode()).hexdigest()[:32]
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304, headers=headers)
+        response.set_etag(etag, weak=True)
+        return etag, response
+    return etag, None
+
+
+@bp.route("/export/<name>", methods=["GET"])
+def export(name: str) -> Response:
+    """The whole dataset in the format `name` (turtle, json-ld, nt, xml, trig, nquads, or an extension).
+
+    :raise 404: no such format; :raise 400: an unknown `inference` mode.
+    """
+    try:
+        fmt = lookup(GRAPH_FORMATS, name)
+    except UnknownFormat as exc:
+        raise HTTPError(404, str(exc)) from None
+    store = get_store()
+    dataset = request.args.get("inference") or DEFAULT_DATASET
+    store.check_dataset(dataset)
+    suffix = "" if dataset == DEFAULT_DATASET else f"-{dataset}"
+    headers = {"Cache-Control": "no-cache",
+               "Content-Disposition": f'inline; filename="{FILE_STEM}{suffix}{fmt.extension}"'}
+    etag, not_modified = _conditional(f"{store.version} {dataset} {fmt.name}", headers)
+    if not_modified is not None:
+        return not_modified
+    response = Response(store.export(dataset, fmt), mimetype=fmt.media_type, headers=headers)
+    response.set_etag(etag, weak=True)
+    return response
+
+
+@bp.route("/context.jsonld", methods=["GET"])
+def context() -> Response:
+    """The JSON-LD context the JSON-LD export is compacted with (the exports also carry it inline)."""
+    from kg.export import context as shipped_context
+
+    body = json.dumps(shipped_context(), ensure_ascii=False, indent=2).encode("utf-8")
+    etag, not_modified = _conditional(body.decode("utf-8"), {"Cache-Control": "no-cache"})
+    if not_modified is not None:
+        return not_modified
+    response = Response(body, mimetype="application/ld+json", headers={"Cache-Control": "no-cache"})
+    response.set_etag(etag, weak=True)
+    return response
