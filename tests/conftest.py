@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
+import threading
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 import kg
+from kg.linker import normalize
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -63,3 +68,76 @@ def app(make_app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# A local stand-in for the Wikidata action API ------------------------------------------------------------------
+
+WIKIDATA_FIXTURES = FIXTURES / "wikidata"
+
+
+def _json_lines(path: Path) -> list[dict]:
+    """The entities of a file in the format of Wikidata's JSON dumps."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line.rstrip(",")) for line in lines if line not in ("[", "]")]
+
+
+class FakeApi:
+    """Answers wbsearchentities and wbgetentities; `script` queues answers (failures) to give first.
+
+    Searches and lookups by title see the reconciler's test dump (dump.json); lookups by id also see the linked
+    items of refresh.json (see tests/fixtures/wikidata/README.md: verified or fictional ids only).
+    """
+
+    def __init__(self):
+        self.entities = {e["id"]: e for e in _json_lines(WIKIDATA_FIXTURES / "dump.json")}
+        self.linked = {e["id"]: e for e in _json_lines(WIKIDATA_FIXTURES / "refresh.json")}
+        self.script: list[tuple[int, dict[str, str], bytes]] = []
+        self.requests: list[tuple[dict[str, str], str]] = []
+
+    def answer(self, params: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        if self.script:
+            return self.script.pop(0)
+        if params.get("action") == "wbsearchentities":
+            wanted = normalize(params["search"])
+            hits = [{"id": key} for key, e in self.entities.items() if key.startswith("Q") and any(
+                normalize(n["value"]).startswith(wanted)
+                for n in [*e["labels"].values(), *(a for v in e["aliases"].values() for a in v)])]
+            return 200, {}, json.dumps({"search": hits[: int(params["limit"])], "success": 1}).encode()
+        if params.get("action") == "wbgetentities":
+            if "titles" in params:
+                found = {k: e for k, e in self.entities.items()
+                         if e.get("sitelinks", {}).get("enwiki", {}).get("title") == params["titles"]}
+                found = found or {"-1": {"site": "enwiki", "title": params["titles"], "missing": ""}}
+            else:
+                known = {**self.entities, **self.linked}
+                found = {i: known.get(i, {"id": i, "missing": ""}) for i in params["ids"].split("|")}
+            return 200, {}, json.dumps({"entities": found, "success": 1}).encode()
+        return 400, {}, b"{}"
+
+
+@pytest.fixture
+def wikidata_api():
+    """A FakeApi served on 127.0.0.1 (its `url` is the api.php address), stopped after the test."""
+    fake = FakeApi()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's naming)
+            params = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            fake.requests.append((params, self.headers.get("User-Agent", "")))
+            status, headers, body = fake.answer(params)
+            self.send_response(status)
+            for name, value in {"Content-Type": "application/json", **headers}.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}/w/api.php"
+    yield fake
+    server.shutdown()
+    server.server_close()
