@@ -160,7 +160,11 @@ def _shown(values: set[Node]) -> str:
 
 def compare(dataset: Dataset, linked: dict[str, list[str]], refreshed: Graph,
             entities: dict[str, dict]) -> list[Difference]:
-    """Where the curated truthy values and labels (on wd:Q or on the linked entity) differ from Wikidata's."""
+    """Where the curated values differ from Wikidata's truthy values and labels.
+
+    Ours: the wikidata-model graph's truthy values on wd:Q or on the entity linked to it, and the labels (rdfs:label)
+    of the model on wd:Q and of the linked entity anywhere in the dataset.
+    """
     model = dataset.graph(GRAPH["wikidata-model"])
     differences = []
     for qid, iris in sorted(linked.items(), key=lambda item: int(item[0][1:])):
@@ -170,7 +174,9 @@ def compare(dataset: Dataset, linked: dict[str, list[str]], refreshed: Graph,
             differences.append(Difference(name, "item", "linked", "(missing or redirected)"))
             continue
         for lang in LANGUAGES:
-            ours = {o for s in subjects for o in model.objects(s, RDFS.label) if o.language == lang}
+            ours = {o for o in [*model.objects(WD[qid], RDFS.label), *(o for iri in iris for o in
+                                                                     dataset.objects(URIRef(iri), RDFS.label))]
+                    if o.language == lang}
             theirs = {o for o in refreshed.objects(WD[qid], RDFS.label) if o.language == lang}
             if ours != theirs:
                 differences.append(Difference(name, f"label@{lang}", _shown(ours), _shown(theirs)))
