@@ -191,7 +191,8 @@ def compare(dataset: Dataset, linked: dict[str, list[str]], refreshed: Graph,
 def write(path: Path, graph: Graph) -> None:
     """Replace `path` atomically: a temporary file beside it, then a rename."""
     path = Path(path)
-    data = HEADER + "\n" + graph.serialize(format="turtle")
+    # N-Triples (a subset of Turtle), sorted: Turtle's number shorthand would rewrite "45"^^xsd:decimal as 45.0.
+    data = HEADER + "\n" + "".join(sorted(graph.serialize(format="nt").splitlines(keepends=True)))
     handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
                                          suffix=".tmp", delete=False)
     try:
