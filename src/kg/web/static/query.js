@@ -54,7 +54,8 @@
     } else if (term.type === "bnode") {
       cell.append(element("span", "bnode", "_:" + term.value));
     } else {
-      cell.append(element("span", "literal", term.value));
+      // Short values (dates, numbers) stay on one line; long text wraps.
+      cell.append(element("span", term.value.length <= 24 ? "literal short" : "literal", term.value));
       const note = term["xml:lang"] ? "@" + term["xml:lang"]
         : term.datatype && term.datatype !== XSD_STRING ? compact(term.datatype) : "";
       if (note) cell.append(" ", element("span", "note", note));
