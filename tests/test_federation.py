@@ -9,6 +9,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -211,3 +213,199 @@ def test_cli_query_allows_a_service_only_when_asked(endpoint, monkeypatch):
     monkeypatch.setenv("KG_FEDERATION_ALLOW", endpoint)
     from_env = CliRunner().invoke(main, ["query", query, "--format", "csv"])
     assert from_env.exit_code == 0, from_env.output
+
+
+# The SPARQL endpoint (/sparql): the `allow_service` setting, the same gate -------------------------------------
+
+SD_FEDERATED = "http://www.w3.org/ns/sparql-service-description#BasicFederatedQuery"
+DOCS = [Path(__file__).parent.parent / "docs" / name for name in ("serving.md", "wikidata.md")]
+DOCUMENTED_URL, DOCUMENTED_ENDPOINT = "http://127.0.0.1:5000", "https://query.wikidata.org/sparql"
+
+
+@pytest.fixture(scope="module")
+def silent_endpoint():
+    """A stand-in endpoint that accepts connections, reads the request and never answers.
+
+    Yields its URL and a list of (request bytes, seconds until the client closed the connection), one per connection.
+    """
+    listener = socket.create_server(("127.0.0.1", 0))
+    closed: list[tuple[bytes, float]] = []
+
+    def hold(conn: socket.socket) -> None:
+        started, received = time.monotonic(), b""
+        conn.settimeout(20)  # bounded: a client that never closes is recorded as 20 s
+        with conn:
+            try:
+                while chunk := conn.recv(4096):
+                    received += chunk
+            except OSError:
+                pass
+        closed.append((received, time.monotonic() - started))
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=hold, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/sparql", closed
+    listener.close()
+
+
+def test_endpoint_refuses_service_by_default_and_sends_nothing(client, counting_endpoint):
+    url, hits = counting_endpoint
+    response = client.get("/sparql", query_string={"query": ARABIC_LABELS.format(endpoint=url)})
+    assert response.status_code == 403
+    assert response.text == (f"403: SERVICE <{url}> refused: federation is off (no endpoint is allowed; "
+                             "allow one with --allow-service or $KG_FEDERATION_ALLOW)\n")
+    assert hits == []
+
+
+def test_endpoint_refuses_what_the_allow_list_does_not_name(make_app, counting_endpoint):
+    url, hits = counting_endpoint
+    client = make_app(ALLOW_SERVICE=("https://query.wikidata.org/sparql",)).test_client()
+    cases = {
+        f"SELECT * {{ SERVICE <{url}> {{ ?s ?p ?o }} }}":
+            f"SERVICE <{url}> refused: not in the federation allow-list (https://query.wikidata.org/sparql)",
+        f"SELECT * {{ BIND(<{url}> AS ?ep) SERVICE ?ep {{ ?s ?p ?o }} }}":
+            "SERVICE ?ep: an endpoint given by a variable cannot be checked against the allow-list",
+        "SELECT * { SERVICE ?ep { ?s ?p ?o } VALUES ?ep { <https://query.wikidata.org/sparql> } }":
+            "SERVICE ?ep: an endpoint given by a variable cannot be checked against the allow-list",
+        f"PREFIX x: <{url[:-len('sparql')]}> SELECT * {{ SERVICE SILENT x:sparql {{ ?s ?p ?o }} }}":
+            f"SERVICE <{url}> refused: not in the federation allow-list (https://query.wikidata.org/sparql)",
+    }
+    for query, reason in cases.items():
+        response = client.post("/sparql", data={"query": query}, headers={"Accept": "application/json"})
+        assert (response.status_code, response.json) == (403, {"status": 403, "error": reason})
+    assert hits == []
+
+
+def test_endpoint_joins_our_graph_with_an_allowed_endpoint(make_app, endpoint):
+    app = make_app(ALLOW_SERVICE=(endpoint,))
+    client = app.test_client()
+    query = ARABIC_LABELS.format(endpoint=endpoint.replace("http://127.0.0.1", "HTTP://127.0.0.1"))
+    for _ in range(2):
+        response = client.get("/sparql", query_string={"query": query})
+        assert response.status_code == 200
+        bindings = response.json["results"]["bindings"]
+        assert [tuple(b[v]["value"] for v in ("attack", "place", "label")) for b in bindings] == EXPECTED
+        assert "ETag" not in response.headers  # the answer depends on another endpoint: neither cached nor tagged
+    assert app.extensions["kg.counters"].snapshot()["cache_hits"] == 0
+
+
+def test_service_description_advertises_federation_only_when_allowed(make_app, endpoint):
+    from rdflib import Graph, URIRef
+
+    for allow, advertised in (((), False), ((endpoint,), True)):
+        response = make_app(ALLOW_SERVICE=allow).test_client().get("/sparql", headers={"Accept": "text/turtle"})
+        graph = Graph().parse(data=response.text, format="turtle")
+        assert ((URIRef("http://localhost/sparql"), None, URIRef(SD_FEDERATED)) in graph) is advertised
+
+
+def test_a_bad_allow_list_entry_stops_the_app_from_starting(make_app):
+    with pytest.raises(FederationRefused, match="not an http"):
+        make_app(ALLOW_SERVICE=("query.wikidata.org/sparql",))
+
+
+def test_endpoint_service_call_cannot_outlive_the_time_limit(make_app, silent_endpoint):
+    url, closed = silent_endpoint
+    before = len(closed)
+    client = make_app(ALLOW_SERVICE=(url,), QUERY_TIMEOUT=5.0).test_client()
+    started = time.monotonic()
+    response = client.get("/sparql", query_string={"query": f"SELECT * {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+                                                   "timeout": "1"})
+    elapsed = time.monotonic() - started
+    assert (response.status_code, response.text) == (503, "503: query stopped after the time limit of 1 s\n")
+    assert 0.9 < elapsed < 2
+    deadline = time.monotonic() + 5
+    while len(closed) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    received, held = closed[before]
+    assert received.startswith(b"POST /sparql ")  # the call was made, and its connection died with the engine
+    assert held < 2
+
+
+@pytest.fixture(scope="module")
+def federated_server(endpoint, silent_endpoint):
+    """`kg serve` (1 gunicorn worker) allowing the Oxigraph stand-in (flag), the silent one ($KG_FEDERATION_ALLOW)."""
+    import os
+
+    port = free_port()
+    command = [sys.executable, "-c", "from kg.cli import main; main()", "serve", "--host", "127.0.0.1", "--port",
+               str(port), "--workers", "1", "--query-timeout", "3", "--allow-service", endpoint]
+    env = {**os.environ, "KG_FEDERATION_ALLOW": silent_endpoint[0]}
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/health", timeout=2):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    server.kill()
+                    pytest.fail(f"kg serve did not start: {server.communicate()[1].decode()}")
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        server.stderr.close()
+
+
+def _federated_examples() -> list:
+    """Each `$ curl` line of a ```console federated block in the docs, with its output."""
+    import re
+
+    examples = []
+    for doc in DOCS:
+        for block in re.findall(r"```console federated\n(.*?)```", doc.read_text(encoding="utf-8"), re.DOTALL):
+            for command in block.split("$ ")[1:]:
+                line, _, output = command.partition("\n")
+                examples.append(pytest.param(line, output, id=f"{doc.name}:{line[:50]}"))
+    return examples
+
+
+FEDERATED_EXAMPLES = _federated_examples()
+
+
+def test_federated_examples_were_found():
+    assert len(FEDERATED_EXAMPLES) == 1
+
+
+@pytest.mark.parametrize(("command", "output"), FEDERATED_EXAMPLES)
+def test_federated_doc_example_on_the_live_server(federated_server, endpoint, command, output):
+    """The documented example, with the stand-in in place of WDQS: `kg serve --allow-service`, under gunicorn."""
+    import shlex
+
+    argv = [arg.replace(DOCUMENTED_URL, federated_server).replace(DOCUMENTED_ENDPOINT, endpoint)
+            for arg in shlex.split(command)]
+    assert argv[0] == "curl"
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True)
+    assert done.stdout.replace("\r\n", "\n").rstrip("\n") == output.rstrip("\n")
+
+
+def test_live_service_call_to_a_silent_endpoint_is_cut_at_the_limit(federated_server, silent_endpoint):
+    url, closed = silent_endpoint
+    before = len(closed)
+    query = urllib.parse.urlencode({"query": f"SELECT * {{ SERVICE <{url}> {{ ?s ?p ?o }} }}"})
+    started = time.monotonic()
+    try:
+        urllib.request.urlopen(f"{federated_server}/sparql?{query}", timeout=20)
+        status = 200
+    except urllib.error.HTTPError as exc:
+        status, body = exc.code, exc.read()
+    assert (status, body) == (503, b"503: query stopped after the time limit of 3 s\n")
+    assert 2.9 < time.monotonic() - started < 5
+    deadline = time.monotonic() + 5
+    while len(closed) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert closed[before][1] < 4, "the SERVICE connection must close when the engine is stopped"

@@ -3,6 +3,7 @@
 import pytest
 
 from kg.errors import QueryRejected
+from kg.federation import AllowList, FederationRefused
 from kg.store import PREFIX_ITEMS
 from kg.store.guard import check, scan
 
@@ -67,8 +68,6 @@ def test_keywords_inside_names_strings_and_variables_are_not_keywords():
     [
         ("INSERT DATA { <a> <b> <c> }", "read-only: SPARQL Update (INSERT)"),
         ("ASK " + "{" * 101 + "}" * 101, "nested 101 levels deep; the limit is 100"),
-        ("SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
-         "SERVICE <http://example.org/sparql> refused: this endpoint makes no outbound requests"),
         ("SELECT * FROM <http://example.org/remote> { ?s ?p ?o }",
          "FROM <http://example.org/remote> refused: no such graph in this dataset"),
         ("SELECT * FROM NAMED <http://example.org/remote> { ?s ?p ?o }", "FROM <http://example.org/remote> refused"),
@@ -81,3 +80,27 @@ def test_refusals(text, reason):
 
 def test_from_a_graph_of_the_dataset_is_accepted():
     check(scan("SELECT * FROM <http://example.org/g1> { ?s ?p ?o }"), max_nesting=100, graphs=GRAPHS)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
+         "SERVICE <http://example.org/sparql> refused: federation is off"),
+        ("SELECT * { SERVICE <https://query.wikidata.org/sparql/> { ?s ?p ?o } }",
+         "SERVICE <https://query.wikidata.org/sparql/> refused: not in the federation allow-list"),
+        ("SELECT * { SERVICE SILENT $where { ?s ?p ?o } }", "SERVICE ?where: an endpoint given by a variable"),
+        ("SELECT * { SERVICE <http://example.org/\\u0073parql> { ?s ?p ?o } }",
+         "SERVICE <http://example.org/sparql> refused: federation is off"),
+    ],
+)
+def test_service_calls_go_through_the_federation_gate(text, reason):
+    allow = AllowList.of(["https://query.wikidata.org/sparql"]) if "wikidata" in text else AllowList()
+    with pytest.raises(FederationRefused, match=reason.replace("?", r"\?")):
+        check(scan(text), max_nesting=100, graphs=GRAPHS, allow=allow)
+
+
+def test_allowed_services_pass():
+    allow = AllowList.of(["https://query.wikidata.org/sparql"])
+    text = "PREFIX w: <HTTPS://Query.Wikidata.org:443/> SELECT * { SERVICE w:sparql { ?s ?p ?o } }"
+    check(scan(text), max_nesting=100, graphs=GRAPHS, allow=allow)

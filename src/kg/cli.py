@@ -244,6 +244,9 @@ def _setting_options(command):
             flag = f"{setting.flag}/--no-{setting.flag[2:]}"
             command = click.option(flag, setting.name, default=setting.default, show_default=True,
                                    help=setting.help)(command)
+        elif isinstance(setting.default, tuple):
+            command = click.option(setting.flag, setting.name, multiple=True, metavar="IRI",
+                                   help=setting.help)(command)
         else:
             command = click.option(setting.flag, setting.name, type=type(setting.default), default=setting.default,
                                    show_default=True, help=setting.help)(command)
@@ -260,6 +263,7 @@ def serve(host: str, port: int, **settings) -> None:
 
     click.echo(f"Serving the SPARQL endpoint at http://{host}:{port}/sparql", err=True)
     try:
+        settings["allow_service"] = (*sorted(AllowList.from_env().endpoints), *settings["allow_service"])
         run_server(host, port, {name.upper(): value for name, value in settings.items()})
     except KGError as exc:
         _fail(exc)

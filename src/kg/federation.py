@@ -1,10 +1,12 @@
 """Federated queries: a SERVICE call reaches only an endpoint that the allow-list names; none by default.
 
 Both engines evaluate SERVICE themselves: rdflib with urllib, pyoxigraph (0.5) with its own HTTP client and no
-Python hook to intercept it. So the one gate is `check(query, allow)`, run on the query text before either engine
-sees it; it refuses SERVICE to an endpoint not on the list, SERVICE with a variable (its target is unknown until
-evaluation), and SERVICE in a query it cannot parse. For rdflib a second guard checks each SERVICE again at
-evaluation time, and FROM / FROM NAMED never fetch graphs from the web: they name graphs of the dataset.
+Python hook to intercept it. So the one gate is `check_calls(calls, allow)`, run before either engine sees the
+query: `check(query, allow)` finds the calls by parsing (the library and `kg query`), the SPARQL endpoint's lexical
+guard (`kg.store.guard`) finds them without a parse. It refuses SERVICE to an endpoint not on the list, SERVICE with
+a variable (its target is unknown until evaluation), and SERVICE in a query it cannot parse. For rdflib a second
+guard checks each SERVICE again at evaluation time, and FROM / FROM NAMED never fetch graphs from the web: they name
+graphs of the dataset.
 """
 
 from __future__ import annotations
@@ -110,7 +112,11 @@ def services(query: str, prefixes: Mapping[str, str] = PREFIXES) -> list[Service
 
 def check(query: str, allow: AllowList = NOTHING) -> list[Service]:
     """Refuse the query unless every SERVICE call names an allowed endpoint; return the calls."""
-    calls = services(query)
+    return check_calls(services(query), allow)
+
+
+def check_calls(calls: list[Service], allow: AllowList = NOTHING) -> list[Service]:
+    """The decision itself, for calls found by any scanner (`services` here, the endpoint's lexical guard)."""
     for call in calls:
         if call.endpoint is None:
             raise FederationRefused(

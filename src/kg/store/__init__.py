@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from kg.errors import UnknownDataset
+from kg.federation import NOTHING, AllowList
 from kg.namespaces import PREFIXES
 from kg.store import guard
 
@@ -86,16 +87,18 @@ class Store(ABC):
         default_graphs: tuple[str, ...] = (),
         named_graphs: tuple[str, ...] = (),
         max_nesting: int = 100,
+        allow: AllowList = NOTHING,
     ) -> guard.QueryInfo:
         """Scan a query before evaluation and refuse what must not reach the engine.
 
-        :raise QueryRejected: an update, pathological nesting, or a graph or service outside the dataset.
+        :raise QueryRejected: an update, pathological nesting, or a graph outside the dataset.
+        :raise FederationRefused: a SERVICE call to an endpoint that `allow` does not name (none by default).
         :raise UnknownDataset: `dataset` is not held.
         """
         self.check_dataset(dataset)
         info = guard.scan(text, PREFIX_ITEMS)
         graphs = self.graphs(dataset)
-        guard.check(info, max_nesting=max_nesting, graphs=graphs)
+        guard.check(info, max_nesting=max_nesting, graphs=graphs, allow=allow)
         guard.refuse_unknown_graphs(default_graphs, graphs, "default-graph-uri")
         guard.refuse_unknown_graphs(named_graphs, graphs, "named-graph-uri")
         return info

@@ -2,8 +2,9 @@
 
 The scan finds the query form, the deepest nesting of brackets, the graphs named by FROM / FROM NAMED and any
 SERVICE call, without a full parse (pyoxigraph's parser overflows its stack, killing the process, on a few thousand
-nested brackets). Refusals raise QueryRejected with a one-line reason. Outbound requests are refused here, in one
-place: `check_outbound` is what a federation allow-list extends.
+nested brackets). Refusals raise QueryRejected with a one-line reason, or FederationRefused (403) for a SERVICE call
+that the federation allow-list does not name: `check_outbound` hands the calls it found to `kg.federation`, the one
+gate, and refuses every FROM graph the dataset does not hold.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from functools import lru_cache
 from urllib.parse import urljoin
 
 from kg.errors import QueryRejected
+from kg.federation import NOTHING, AllowList, Service, check_calls
 
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
@@ -27,7 +29,7 @@ _TOKEN = re.compile(
     | (?P<comment>\#[^\n]*)
     | (?P<long_string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\")
     | (?P<string>'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
     | (?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+)
     | (?P<pname>(?:[^\W\d][\w.-]*)?:(?:[\w:%\\-]|\.(?=[\w:%-]))*)
     | (?P<word>[^\W\d]\w*)
@@ -40,6 +42,16 @@ _TOKEN = re.compile(
 
 
 _SKIPPED = ("space", "comment", "long_string", "string")
+_UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+def _unescape(iri: str) -> str:
+    """An IRIREF's \\u and \\U escapes decoded, as the engine decodes them."""
+    def decode(match: re.Match) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        return chr(code) if code <= 0x10FFFF else match.group()  # out of range: the engine's parser refuses it
+
+    return _UCHAR.sub(decode, iri)
 
 
 @dataclass(frozen=True)
@@ -75,7 +87,7 @@ def scan(text: str, prefixes: tuple[tuple[str, str], ...] = ()) -> QueryInfo:
 
     def iri_of(kind: str, value: str) -> str | None:
         if kind == "iri":
-            return urljoin(base, value[1:-1]) if base else value[1:-1]
+            return urljoin(base, _unescape(value[1:-1])) if base else _unescape(value[1:-1])
         if kind == "pname":
             prefix, _, local = value.partition(":")
             if prefix in declared:
@@ -109,26 +121,27 @@ def scan(text: str, prefixes: tuple[tuple[str, str], ...] = ()) -> QueryInfo:
     return QueryInfo(form, max_depth, tuple(from_graphs), tuple(from_named), tuple(services))
 
 
-def check(info: QueryInfo, *, max_nesting: int, graphs: frozenset[str]) -> None:
+def check(info: QueryInfo, *, max_nesting: int, graphs: frozenset[str], allow: AllowList = NOTHING) -> None:
     """Refuse an update, a query nested deeper than `max_nesting`, or one that would reach outside the dataset.
 
     :raise QueryRejected: with the reason.
+    :raise FederationRefused: a SERVICE call that `allow` does not name.
     """
     if info.form in UPDATE_KEYWORDS:
         raise QueryRejected(f"this endpoint is read-only: SPARQL Update ({info.form}) is not accepted")
     if info.depth > max_nesting:
         raise QueryRejected(f"query nested {info.depth} levels deep; the limit is {max_nesting}")
-    check_outbound(info, graphs=graphs)
+    check_outbound(info, graphs=graphs, allow=allow)
 
 
-def check_outbound(info: QueryInfo, *, graphs: frozenset[str], allowed_services: frozenset[str] = frozenset()) -> None:
-    """Refuse SERVICE calls and FROM / FROM NAMED graphs that the dataset does not hold: they would need the network.
+def check_outbound(info: QueryInfo, *, graphs: frozenset[str], allow: AllowList = NOTHING) -> None:
+    """Refuse SERVICE calls that `allow` does not name (none by default) and FROM / FROM NAMED graphs that the
+    dataset does not hold (no graph is ever fetched).
 
-    :raise QueryRejected: naming the first target refused.
+    :raise FederationRefused: naming the first SERVICE refused.
+    :raise QueryRejected: naming the first graph refused.
     """
-    for service in info.services:
-        if service not in allowed_services:
-            raise QueryRejected(f"SERVICE <{service}> refused: this endpoint makes no outbound requests")
+    check_calls([Service(None, s[1:]) if s[:1] in "?$" else Service(s) for s in info.services], allow)
     refuse_unknown_graphs((*info.from_graphs, *info.from_named_graphs), graphs, "FROM")
 
 

@@ -7,12 +7,15 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+from kg.federation import AllowList
 from kg.web import descriptions, errors, health, linked_data, resources, sparql, ui
 from kg.web.settings import defaults
 
 
 def create_app(config: Mapping[str, object] | None = None) -> Flask:
     """Build the app: the settings' defaults, then `config` (setting keys such as QUERY_TIMEOUT, or STORE).
+
+    ALLOW_SERVICE (endpoint IRIs) is the federation allow-list; $KG_FEDERATION_ALLOW is read by `kg serve`, not here.
 
     Without a STORE, the store is opened from `kg.graph.load()` (evaluation in worker processes).
     """
@@ -21,6 +24,8 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_REQUEST_BYTES"]
+    allow = app.config["ALLOW_SERVICE"]
+    app.extensions["kg.federation"] = AllowList.parse(allow) if isinstance(allow, str) else AllowList.of(allow)
     store = app.config.get("STORE")
     if store is None:
         from kg.store import open_store

@@ -1,9 +1,9 @@
 """Descriptions of the service and the data, computed by SPARQL CONSTRUCT queries on the store itself.
 
-GET /sparql without a query gives the SPARQL 1.1 Service Description (formats, features, the default dataset and
-every named graph with its triple count); /.well-known/void gives the VoID description (size, class and property
-partitions, one subset per named graph, the linkset to Wikidata). Both are ordinary queries: negotiated, cached
-and limited like any other.
+GET /sparql without a query gives the SPARQL 1.1 Service Description (formats, features (sd:BasicFederatedQuery
+only when the federation allow-list names an endpoint), the default dataset and every named graph with its triple
+count); /.well-known/void gives the VoID description (size, class and property partitions, one subset per named
+graph, the linkset to Wikidata). Both are ordinary queries: negotiated, cached and limited like any other.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, request
 
 from kg.formats import GRAPH_FORMATS, RESULT_FORMATS
 from kg.namespaces import KG, WD
+from kg.web.resources import get_allow_list
 from kg.web.sparql import Operation, add_cors_headers, answer, read_operation
 
 bp = Blueprint("descriptions", __name__)
@@ -29,9 +30,10 @@ def _iri(url: str) -> str:
     return "<" + quote(url, safe=IRI_SAFE) + ">"
 
 
-def service_description_query(endpoint: str, union_default_graph: bool) -> str:
+def service_description_query(endpoint: str, union_default_graph: bool, federation: bool = False) -> str:
     formats = " ".join(f"<{f.iri}>" for f in (*RESULT_FORMATS, *GRAPH_FORMATS))
-    features = "sd:UnionDefaultGraph" if union_default_graph else ""
+    features = " ".join(f for f, on in (("sd:UnionDefaultGraph", union_default_graph),
+                                         ("sd:BasicFederatedQuery", federation)) if on)
     return f"""PREFIX sd: <http://www.w3.org/ns/sparql-service-description#>
 PREFIX void: <http://rdfs.org/ns/void#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
@@ -94,7 +96,8 @@ WHERE {{
 
 def service_description(operation: Operation) -> Response:
     """The SPARQL 1.1 Service Description of this endpoint, as an RDF graph in the negotiated format."""
-    text = service_description_query(_iri(request.base_url), current_app.config["UNION_DEFAULT_GRAPH"])
+    text = service_description_query(_iri(request.base_url), current_app.config["UNION_DEFAULT_GRAPH"],
+                                     federation=bool(get_allow_list().endpoints))
     return answer(Operation(text=text, formats=operation.formats, dataset=operation.dataset))
 
 

@@ -13,6 +13,7 @@ from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from kg.errors import EngineFailure, KGError, QueryError, QueryTimeout, UnknownDataset
+from kg.federation import FederationRefused
 from kg.formats import UnknownFormat
 from kg.web.negotiation import NotAcceptable, best_media_type
 
@@ -30,7 +31,8 @@ STATUS: tuple[tuple[type[KGError], int], ...] = (
     (NotAcceptable, 406),
     (UnknownFormat, 400),
     (UnknownDataset, 400),
-    (QueryError, 400),  # malformed or rejected (update, nesting, outbound)
+    (FederationRefused, 403),  # a SERVICE call the allow-list does not name: a policy refusal, like an update
+    (QueryError, 400),  # malformed or rejected (nesting, a FROM graph outside the dataset)
     (QueryTimeout, 503),
     (EngineFailure, 500),
 )

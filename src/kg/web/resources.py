@@ -8,6 +8,7 @@ from collections import OrderedDict
 
 from flask import Flask, current_app
 
+from kg.federation import AllowList
 from kg.store import QueryResponse, Store
 
 COUNTERS = ("queries", "cache_hits", "not_modified", "errors", "timeouts", "engine_failures")
@@ -69,3 +70,8 @@ def get_cache() -> ResultCache:
 
 def get_counters() -> Counters:
     return current_app.extensions["kg.counters"]
+
+
+def get_allow_list() -> AllowList:
+    """The endpoints SERVICE may call (the `allow_service` setting); empty: federation is off."""
+    return current_app.extensions["kg.federation"]

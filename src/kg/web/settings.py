@@ -30,6 +30,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("union_default_graph", True, "Use the union of the named graphs as the default graph"),
     Setting("cache_size", 512, "Number of query results kept per serving process (0 disables the cache)"),
     Setting("cors_origin", "*", "Value of Access-Control-Allow-Origin on the query endpoint (empty disables CORS)"),
+    Setting("allow_service", (), "SPARQL endpoint that SERVICE may call (repeatable; also $KG_FEDERATION_ALLOW); "
+            "none by default: federation is off"),
     Setting("engines", 1, "Query engine processes per serving process"),
     Setting("workers", 4, "Serving processes (gunicorn workers) of `kg serve`"),
     Setting("public_base", "", "Public URL that the graph's IRI base (https://w3id.org/morocco-ct-kg/) maps to, for "

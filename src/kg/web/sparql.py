@@ -1,7 +1,9 @@
 """The SPARQL 1.1 Protocol query operation at /sparql: GET, POST form and POST direct; read-only.
 
-Every query passes the store's `inspect` (form, nesting, outbound targets) before content negotiation and before
-the engine; answers are cached per dataset version and carry an ETag, so a repeated request costs a lookup or a 304.
+Every query passes the store's `inspect` (form, nesting, outbound targets, the federation allow-list) before
+content negotiation and before the engine; answers are cached per dataset version and carry an ETag, so a repeated
+request costs a lookup or a 304. Answers of federated queries (SERVICE) depend on another endpoint: they are
+neither cached nor given an ETag.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from kg.formats import GRAPH_FORMATS, RESULT_FORMATS
 from kg.store import QueryRequest
 from kg.web import negotiation
 from kg.web.errors import HTTPError
-from kg.web.resources import get_cache, get_counters, get_store
+from kg.web.resources import get_allow_list, get_cache, get_counters, get_store
 
 bp = Blueprint("sparql", __name__)
 
@@ -116,7 +118,9 @@ def answer(operation: Operation) -> Response:
     store, config, counters = get_store(), current_app.config, get_counters()
     dataset = operation.dataset or store.datasets[0]
     info = store.inspect(operation.text, dataset=dataset, default_graphs=operation.default_graphs,
-                         named_graphs=operation.named_graphs, max_nesting=config["MAX_NESTING"])
+                         named_graphs=operation.named_graphs, max_nesting=config["MAX_NESTING"],
+                         allow=get_allow_list())
+    cacheable = not info.services
     table, other = (GRAPH_FORMATS, RESULT_FORMATS) if info.returns_graph else (RESULT_FORMATS, GRAPH_FORMATS)
     fmt = negotiation.choose(table, table[0], request.headers.get("Accept"), list(operation.formats),
                              other_tables=(other,), what=f"a {info.form or 'SPARQL'} query")
@@ -124,13 +128,13 @@ def answer(operation: Operation) -> Response:
            operation.named_graphs, config["UNION_DEFAULT_GRAPH"], config["MAX_ROWS"], request.base_url)
     etag = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
     headers = {"Vary": "Accept", "Cache-Control": "no-cache"}
-    if request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(etag):
+    if cacheable and request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(etag):
         counters.add("not_modified")
         response = Response(status=304, headers=headers)
         response.set_etag(etag, weak=True)
         return response
     counters.add("queries")
-    result = get_cache().get(key)
+    result = get_cache().get(key) if cacheable else None
     if result is not None:
         counters.add("cache_hits")
     else:
@@ -149,9 +153,11 @@ def answer(operation: Operation) -> Response:
         except EngineFailure:
             counters.add("engine_failures")
             raise
-        get_cache().put(key, result)
+        if cacheable:
+            get_cache().put(key, result)
     response = Response(result.body, mimetype=result.media_type, headers=headers)
-    response.set_etag(etag, weak=True)
+    if cacheable:
+        response.set_etag(etag, weak=True)
     response.headers["Result-Rows"] = str(result.rows)
     if result.truncated:
         response.headers["Result-Truncated"] = "true"
