@@ -5,7 +5,13 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -141,3 +147,44 @@ def wikidata_api():
     yield fake
     server.shutdown()
     server.server_close()
+
+
+LIVE_TIME_LIMIT = 3  # seconds: short, so the live time-limit test is quick
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """`kg serve` with 2 workers on a free port; stopped (with its engines) at the end of the session."""
+    port = _free_port()
+    command = [sys.executable, "-c", "from kg.cli import main; main()", "serve", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", "2", "--query-timeout", str(LIVE_TIME_LIMIT)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while not _answers(base + "/health"):
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.fail(f"kg serve did not start: {server.stderr.read().decode()}")
+        time.sleep(0.2)
+    yield {"url": base, "pid": server.pid, "time_limit": LIVE_TIME_LIMIT}
+    server.terminate()
+    try:
+        server.wait(15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    server.stderr.close()
