@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 import kg
+from kg.linker import normalize
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -72,3 +83,117 @@ def app(make_app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# A local stand-in for the Wikidata action API ------------------------------------------------------------------
+
+WIKIDATA_FIXTURES = FIXTURES / "wikidata"
+
+
+def _json_lines(path: Path) -> list[dict]:
+    """The entities of a file in the format of Wikidata's JSON dumps."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line.rstrip(",")) for line in lines if line not in ("[", "]")]
+
+
+class FakeApi:
+    """Answers wbsearchentities and wbgetentities; `script` queues answers (failures) to give first.
+
+    Searches and lookups by title see the reconciler's test dump (dump.json); lookups by id also see the linked
+    items of refresh.json (see tests/fixtures/wikidata/README.md: verified or fictional ids only).
+    """
+
+    def __init__(self):
+        self.entities = {e["id"]: e for e in _json_lines(WIKIDATA_FIXTURES / "dump.json")}
+        self.linked = {e["id"]: e for e in _json_lines(WIKIDATA_FIXTURES / "refresh.json")}
+        self.script: list[tuple[int, dict[str, str], bytes]] = []
+        self.requests: list[tuple[dict[str, str], str]] = []
+
+    def answer(self, params: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        if self.script:
+            return self.script.pop(0)
+        if params.get("action") == "wbsearchentities":
+            wanted = normalize(params["search"])
+            hits = [{"id": key} for key, e in self.entities.items() if key.startswith("Q") and any(
+                normalize(n["value"]).startswith(wanted)
+                for n in [*e["labels"].values(), *(a for v in e["aliases"].values() for a in v)])]
+            return 200, {}, json.dumps({"search": hits[: int(params["limit"])], "success": 1}).encode()
+        if params.get("action") == "wbgetentities":
+            if "titles" in params:
+                found = {k: e for k, e in self.entities.items()
+                         if e.get("sitelinks", {}).get("enwiki", {}).get("title") == params["titles"]}
+                found = found or {"-1": {"site": "enwiki", "title": params["titles"], "missing": ""}}
+            else:
+                known = {**self.entities, **self.linked}
+                found = {i: known.get(i, {"id": i, "missing": ""}) for i in params["ids"].split("|")}
+            return 200, {}, json.dumps({"entities": found, "success": 1}).encode()
+        return 400, {}, b"{}"
+
+
+@pytest.fixture
+def wikidata_api():
+    """A FakeApi served on 127.0.0.1 (its `url` is the api.php address), stopped after the test."""
+    fake = FakeApi()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's naming)
+            params = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            fake.requests.append((params, self.headers.get("User-Agent", "")))
+            status, headers, body = fake.answer(params)
+            self.send_response(status)
+            for name, value in {"Content-Type": "application/json", **headers}.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}/w/api.php"
+    yield fake
+    server.shutdown()
+    server.server_close()
+
+
+LIVE_TIME_LIMIT = 3  # seconds: short, so the live time-limit test is quick
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """`kg serve` with 2 workers on a free port; stopped (with its engines) at the end of the session."""
+    port = _free_port()
+    command = [sys.executable, "-c", "from kg.cli import main; main()", "serve", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", "2", "--query-timeout", str(LIVE_TIME_LIMIT)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while not _answers(base + "/health"):
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.fail(f"kg serve did not start: {server.stderr.read().decode()}")
+        time.sleep(0.2)
+    yield {"url": base, "pid": server.pid, "time_limit": LIVE_TIME_LIMIT}
+    server.terminate()
+    try:
+        server.wait(15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    server.stderr.close()

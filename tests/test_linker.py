@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import http.server
 import json
 import shutil
-import threading
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -180,63 +177,9 @@ def test_a_wrong_review_file_is_a_clear_error(project, edit, message):
 # A local stand-in for the Wikidata action API -------------------------------------------------------------------
 
 
-class FakeApi:
-    """Answers wbsearchentities and wbgetentities from the test dump; `script` queues failures to answer first."""
-
-    def __init__(self):
-        self.entities = {e["id"]: e for e in map(json.loads, _dump_lines())}
-        self.script: list[tuple[int, dict[str, str], bytes]] = []
-        self.requests: list[tuple[dict[str, str], str]] = []
-
-    def answer(self, params: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-        if self.script:
-            return self.script.pop(0)
-        if params.get("action") == "wbsearchentities":
-            wanted = normalize(params["search"])
-            hits = [{"id": key} for key, e in self.entities.items() if key.startswith("Q") and any(
-                normalize(n["value"]).startswith(wanted)
-                for n in [*e["labels"].values(), *(a for v in e["aliases"].values() for a in v)])]
-            return 200, {}, json.dumps({"search": hits[: int(params["limit"])], "success": 1}).encode()
-        if params.get("action") == "wbgetentities":
-            if "titles" in params:
-                found = {k: e for k, e in self.entities.items()
-                         if e.get("sitelinks", {}).get("enwiki", {}).get("title") == params["titles"]}
-                found = found or {"-1": {"site": "enwiki", "title": params["titles"], "missing": ""}}
-            else:
-                found = {i: self.entities.get(i, {"id": i, "missing": ""}) for i in params["ids"].split("|")}
-            return 200, {}, json.dumps({"entities": found, "success": 1}).encode()
-        return 400, {}, b"{}"
-
-
-def _dump_lines():
-    return [line.rstrip(",") for line in DUMP.read_text(encoding="utf-8").splitlines() if line not in ("[", "]")]
-
-
 @pytest.fixture
-def api():
-    fake = FakeApi()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's naming)
-            params = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
-            fake.requests.append((params, self.headers.get("User-Agent", "")))
-            status, headers, body = fake.answer(params)
-            self.send_response(status)
-            for name, value in {"Content-Type": "application/json", **headers}.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/w/api.php"
-    yield fake
-    server.shutdown()
-    server.server_close()
+def api(wikidata_api):
+    return wikidata_api
 
 
 def test_online_proposals_equal_the_dump_proposals(dataset, api, tmp_path):

@@ -10,9 +10,7 @@ import csv
 import io
 import json
 import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -38,13 +36,6 @@ EXTRA_QUERIES = {
     "ask-dgst": "ASK { kg:org-dgst ?p ?o }",
 }
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
-TIME_LIMIT = 3
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _get(url: str, timeout: float = 10) -> tuple[int, bytes]:
@@ -53,35 +44,6 @@ def _get(url: str, timeout: float = 10) -> tuple[int, bytes]:
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
-
-
-@pytest.fixture(scope="session")
-def live_server():
-    """`kg serve` with 2 workers on a free port; stopped (with its engines) at the end of the session."""
-    port = _free_port()
-    command = [sys.executable, "-c", "from kg.cli import main; main()", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", "2", "--query-timeout", str(TIME_LIMIT)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if _get(base + "/health", timeout=2)[0] == 200:
-                break
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.fail(f"kg serve did not start: {server.stderr.read().decode()}")
-        time.sleep(0.2)
-    yield {"url": base, "pid": server.pid}
-    server.terminate()
-    try:
-        server.wait(15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-    server.stderr.close()
 
 
 def _query_cases(*forms: str):
@@ -199,6 +161,7 @@ def _cpu_seconds(root_pid: int) -> float:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process CPU times from /proc")
 def test_slow_query_is_cut_off_while_other_requests_are_answered(live_server):
+    time_limit = live_server["time_limit"]
     url = live_server["url"] + "/sparql?"
     slow = {}
 
@@ -218,8 +181,8 @@ def test_slow_query_is_cut_off_while_other_requests_are_answered(live_server):
     assert thread.is_alive(), "the slow query should still be running while the fast one is answered"
     thread.join(30)
     assert slow["status"] == 503
-    assert slow["body"] == f"503: query stopped after the time limit of {TIME_LIMIT} s\n".encode()
-    assert TIME_LIMIT - 0.5 < slow["seconds"] < TIME_LIMIT + 2
+    assert slow["body"] == f"503: query stopped after the time limit of {time_limit} s\n".encode()
+    assert time_limit - 0.5 < slow["seconds"] < time_limit + 2
     before = _cpu_seconds(live_server["pid"])
     time.sleep(1)
     assert _cpu_seconds(live_server["pid"]) - before < 0.3, "no process may go on computing the stopped query"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -256,14 +256,26 @@ def context() -> None:
               help="Seconds to wait for one API answer.")
 @click.option("--max-retries", type=click.IntRange(0, 10), default=3, show_default=True,
               help="Retries of an API call answered by HTTP 429, 5xx or maxlag.")
+@click.option("--refresh", is_flag=True,
+              help="With --online: instead of proposing links, read the linked items' values from Wikidata into the "
+                   "refreshed file and print where they differ from the curated ones.")
+@click.option("--refreshed", "refreshed_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where --refresh writes [default: data/wikidata-refreshed.ttl]")
 def link(dump: Path | None, online: bool, api_url: str, review: Path | None, accepted_path: Path | None,
-         min_score: int, timeout: float, max_retries: int) -> None:
+         min_score: int, timeout: float, max_retries: int, refresh: bool, refreshed_path: Path | None) -> None:
     """Propose Wikidata ids for the candidates into the review file; write the accepted links.
 
-    Without --dump or --online, only apply the decisions of the review file.
+    Without --dump or --online, only apply the decisions of the review file. With --online --refresh, read what
+    Wikidata says about the linked items instead, write it to its own graph and list the differences.
     """
     if dump and online:
         raise click.UsageError("give --dump or --online, not both")
+    if refresh:
+        if not online:
+            raise click.UsageError("--refresh reads from Wikidata: give --online")
+        _refresh(WikidataApi(api_url, timeout=timeout, max_retries=max_retries),
+                 refreshed_path or graph_module.ROOT / "data" / "wikidata-refreshed.ttl")
+        return
     if dump:
         def source(found):
             return read_dump(dump)
@@ -286,6 +298,23 @@ def link(dump: Path | None, online: bool, api_url: str, review: Path | None, acc
     if source is not None:
         click.echo(f"review file: {review}")
     click.echo(f"accepted links: {accepted_path}")
+
+
+def _refresh(api: WikidataApi, path: Path) -> None:
+    from kg.refresh import refresh, table
+
+    dataset = _dataset()
+    try:
+        report = refresh(dataset, api, path, datetime.now(UTC))
+    except KGError as exc:
+        _fail(exc)
+    click.echo(f"{report.items} linked items read from Wikidata; {report.statements} statements written to {path}")
+    if report.differences:
+        click.echo(f"{len(report.differences)} differences from the curated values, for review:")
+        for line in table(report.differences):
+            click.echo(line)
+    else:
+        click.echo("no differences from the curated values")
 
 
 def _setting_options(command):

@@ -59,6 +59,12 @@ SOURCES: tuple[Source, ...] = (
         ("data/wikidata-model.ttl",),
         "Enrichment in Wikidata's RDF model (wdt:, p:/ps:/pq:, pr: references), so WDQS queries run unchanged.",
     ),
+    Source(
+        "wikidata-refreshed",
+        GRAPH["wikidata-refreshed"],
+        ("data/wikidata-refreshed.ttl",),
+        "Values read from Wikidata for the linked items by `kg link --online --refresh` (empty until then).",
+    ),
 )
 SHAPES_PATH = "ontology/shapes.ttl"
 

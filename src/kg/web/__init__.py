@@ -1,4 +1,5 @@
-"""The Flask application: the SPARQL endpoint, the descriptions of the service and the data, the exports, /health."""
+"""The Flask application: the SPARQL endpoint, the descriptions of the service and the data, /health, the query
+page, the named queries, the Linked Data pages and the exports."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from kg.federation import AllowList
-from kg.web import descriptions, errors, exports, health, resources, sparql
+from kg.web import descriptions, errors, exports, health, linked_data, resources, sparql, ui
 from kg.web.settings import defaults
 
 
@@ -32,8 +33,11 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
         store = open_store(processes=app.config["ENGINES"])
     resources.init_app(app, store)
     errors.init_app(app)
+    ui.init_app(app)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(descriptions.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(ui.bp)
+    app.register_blueprint(linked_data.bp)
     app.register_blueprint(exports.bp)
     return app

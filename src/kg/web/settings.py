@@ -34,6 +34,8 @@ SETTINGS: tuple[Setting, ...] = (
             "none by default: federation is off"),
     Setting("engines", 1, "Query engine processes per serving process"),
     Setting("workers", 4, "Serving processes (gunicorn workers) of `kg serve`"),
+    Setting("public_base", "", "Public URL that the graph's IRI base (https://w3id.org/morocco-ct-kg/) maps to, for "
+                               "the links of the pages; empty: local paths"),
 )
 
 
