@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import os
@@ -161,7 +162,7 @@ def wikidata_api():
 LIVE_TIME_LIMIT = 3  # seconds: short, so the live time-limit test is quick
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -175,25 +176,34 @@ def _answers(url: str) -> bool:
         return False
 
 
+@contextlib.contextmanager
+def serving(*options: str, env: dict[str, str] | None = None):
+    """Run `kg serve` with `options` on a free port of 127.0.0.1; yield its URL and pid; stop it and its engines."""
+    port = free_port()
+    command = [sys.executable, "-c", "from kg.cli import main; main()", "serve", "--host", "127.0.0.1",
+               "--port", str(port), *options]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(base + "/health"):
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"kg serve did not start: {server.communicate()[1].decode()}")
+            time.sleep(0.2)
+        yield {"url": base, "pid": server.pid}
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        server.stderr.close()
+
+
 @pytest.fixture(scope="session")
 def live_server():
     """`kg serve` with 2 workers on a free port; stopped (with its engines) at the end of the session."""
-    port = _free_port()
-    command = [sys.executable, "-c", "from kg.cli import main; main()", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", "2", "--query-timeout", str(LIVE_TIME_LIMIT)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while not _answers(base + "/health"):
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.fail(f"kg serve did not start: {server.stderr.read().decode()}")
-        time.sleep(0.2)
-    yield {"url": base, "pid": server.pid, "time_limit": LIVE_TIME_LIMIT}
-    server.terminate()
-    try:
-        server.wait(15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-    server.stderr.close()
+    with serving("--workers", "2", "--query-timeout", str(LIVE_TIME_LIMIT)) as server:
+        yield {**server, "time_limit": LIVE_TIME_LIMIT}

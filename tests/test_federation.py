@@ -17,6 +17,7 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 from click.testing import CliRunner
+from conftest import free_port, serving
 
 import kg
 from kg.cli import main
@@ -38,12 +39,6 @@ EXPECTED = [
     ("https://w3id.org/morocco-ct-kg/id/event-2011-marrakesh-bombing", "http://www.wikidata.org/entity/Q101625",
      "مراكش"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def oxigraph_binary() -> str:
@@ -333,32 +328,9 @@ def federated_server(endpoint, silent_endpoint):
     """`kg serve` (1 gunicorn worker) allowing the Oxigraph stand-in (flag), the silent one ($KG_FEDERATION_ALLOW)."""
     import os
 
-    port = free_port()
-    command = [sys.executable, "-c", "from kg.cli import main; main()", "serve", "--host", "127.0.0.1", "--port",
-               str(port), "--workers", "1", "--query-timeout", "3", "--allow-service", endpoint]
     env = {**os.environ, "KG_FEDERATION_ALLOW": silent_endpoint[0]}
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/health", timeout=2):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    server.kill()
-                    pytest.fail(f"kg serve did not start: {server.communicate()[1].decode()}")
-                time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        server.stderr.close()
+    with serving("--workers", "1", "--query-timeout", "3", "--allow-service", endpoint, env=env) as server:
+        yield server["url"]
 
 
 def _federated_examples() -> list:

@@ -112,6 +112,15 @@ def load(
     return dataset
 
 
+def union(dataset: Dataset, exclude: tuple[URIRef, ...] = ()) -> Graph:
+    """The named graphs of `dataset`, but those in `exclude`, merged into one graph."""
+    merged = Graph()
+    for graph in dataset.graphs():
+        if graph.identifier not in exclude:
+            merged += graph
+    return merged
+
+
 def load_shapes(root: Path | None = None) -> Graph:
     """Return the SHACL shapes graph."""
     return bind_prefixes(parse_file(Path(root or ROOT) / SHAPES_PATH))

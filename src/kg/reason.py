@@ -28,6 +28,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from kg.errors import KGError
+from kg.graph import union
 from kg.namespaces import GRAPH, bind_prefixes
 
 PROFILES = ("owl-rl", "rdfs")
@@ -61,11 +62,7 @@ def check_profile(profile: str) -> str:
 
 def asserted(dataset: Dataset) -> Graph:
     """The union of every named graph but the inferred one, as one graph."""
-    union = Graph()
-    for graph in dataset.graphs():
-        if graph.identifier != GRAPH.inferred:
-            union += graph
-    return union
+    return union(dataset, exclude=(GRAPH.inferred,))
 
 
 # ---------------------------------------------------------------------------------------------------------------------

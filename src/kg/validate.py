@@ -16,7 +16,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import SH
 
 from kg.errors import KGError
-from kg.graph import SOURCES, Source, load, load_shapes
+from kg.graph import SOURCES, Source, load, load_shapes, union
 from kg.namespaces import GRAPH, PREFIXES, bind_prefixes
 
 
@@ -62,12 +62,8 @@ class Report:
 
 
 def data_graph(dataset: Dataset) -> Graph:
-    """The instance data to validate: every named graph but the ontology, merged."""
-    merged = Graph()
-    for graph in dataset.graphs():
-        if graph.identifier != GRAPH.ontology:
-            merged += graph
-    return merged
+    """The instance data to validate: every named graph but the ontology (and inferences), merged."""
+    return union(dataset, exclude=(GRAPH.ontology, GRAPH.inferred))
 
 
 def file_sources(files: Iterable[Path | str]) -> tuple[Source, ...]:
