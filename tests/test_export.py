@@ -17,6 +17,7 @@ import kg
 from kg import export
 from kg.cli import main
 from kg.formats import GRAPH_FORMATS
+from kg.graph import union
 from kg.namespaces import GRAPH, bind_prefixes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +65,7 @@ def test_every_export_parses_back_isomorphic(datasets, fmt, inference):
     else:
         parsed = Graph()
         parsed.parse(data=data, format=chosen.rdflib)
-        assert_isomorphic(export.union(dataset), parsed, fmt)
+        assert_isomorphic(union(dataset), parsed, fmt)
 
 
 def test_quad_exports_keep_the_inferred_graph_apart(datasets):
@@ -98,7 +99,7 @@ def test_jsonld_is_one_object_per_entity_with_the_local_context(datasets):
     ids = [node["@id"] for node in document["@graph"]]
     assert len(ids) == len(set(ids)) and ids == sorted(ids)
     names = datasets["none"].namespace_manager
-    iris = {s for s in export.union(datasets["none"]).subjects() if isinstance(s, URIRef)}
+    iris = {s for s in union(datasets["none"]).subjects() if isinstance(s, URIRef)}
     subjects = {names.normalizeUri(s).strip("<>") for s in iris}
     assert set(ids) == subjects, "an entity is missing, or a blank node was not embedded"
     dgst = next(node for node in document["@graph"] if node["@id"] == "kg:org-dgst")

@@ -11,7 +11,7 @@ from rdflib.compare import isomorphic
 
 import kg
 from kg import export
-from kg.graph import version
+from kg.graph import union, version
 from kg.namespaces import GRAPH, KG, SD
 from kg.reason import ENTAILMENT, INFERENCE_MODES
 
@@ -115,7 +115,7 @@ def test_triple_exports_are_the_union_graph(client, datasets, fmt, inference):
     suffix = "" if inference == "none" else f"-{inference}"
     assert response.headers["Content-Disposition"] == f'inline; filename="morocco-ct-kg{suffix}{chosen.extension}"'
     parsed = Graph().parse(data=response.data, format=chosen.rdflib)
-    assert isomorphic(parsed, export.union(datasets[inference]))
+    assert isomorphic(parsed, union(datasets[inference]))
 
 
 @pytest.mark.parametrize("fmt", ["trig", "nquads", "nq"])

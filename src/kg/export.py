@@ -22,6 +22,7 @@ from rdflib.plugins.serializers.turtle import TurtleSerializer
 from rdflib.serializer import Serializer
 
 from kg.formats import GRAPH_FORMATS, Format, lookup
+from kg.graph import ROOT, union
 from kg.namespaces import CT, PREFIXES, SCHEMA, bind_prefixes
 
 CONTEXT_PATH = "ontology/context.jsonld"
@@ -52,14 +53,6 @@ def export(dataset: Dataset, fmt: str | Format) -> Iterator[bytes]:
     target = dataset if chosen.quads else bind_prefixes(union(dataset))
     serializer = LOSSLESS.get(chosen.name, chosen.rdflib)
     return _chunks(target.serialize(format=serializer, encoding="utf-8"))
-
-
-def union(dataset: Dataset) -> Graph:
-    """Every triple of every named graph, as one graph."""
-    graph = Graph()
-    for triple in dataset.triples((None, None, None)):
-        graph.add(triple)
-    return graph
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -185,8 +178,6 @@ def _context_file(path: Path) -> dict:
 
 def context(root: Path | None = None) -> dict:
     """The shipped context, `ontology/context.jsonld`."""
-    from kg.graph import ROOT
-
     return _context_file(Path(root or ROOT) / CONTEXT_PATH)
 
 
