@@ -225,8 +225,7 @@ TYPE_RULES: tuple[Rule, ...] = (
     Rule("prp-rng", "?y a ?c", "?p rdfs:range ?c", ("?x ?p ?y",), "!isLiteral(?y)"),
     Rule("cax-sco", "?x a ?d", "?c rdfs:subClassOf ?d", ("?x a ?c",)),
 )
-DATA_RULES = PROPERTY_RULES + TYPE_RULES
-RULES = SCHEMA_RULES + DATA_RULES
+RULES = SCHEMA_RULES + PROPERTY_RULES + TYPE_RULES
 
 SCHEMA_PATTERNS = (
     "?s rdfs:subClassOf ?o", "?s rdfs:subPropertyOf ?o", "?s rdfs:domain ?o", "?s rdfs:range ?o",

@@ -74,7 +74,6 @@ class IsolatedStore(Store):
         self.inner = inner
         self.version = inner.version
         self.processes = processes
-        self.restarts = 0
         self._owner = None
         self._reset()
 
@@ -119,7 +118,6 @@ class IsolatedStore(Store):
 
     def _replace(self, engine: _Engine) -> None:
         engine.stop()
-        self.restarts += 1
         self._idle.put(_Engine(self.inner))
 
     def evaluate(self, request: QueryRequest) -> QueryResponse:
