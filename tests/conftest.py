@@ -41,6 +41,14 @@ def dataset():
 
 
 @pytest.fixture(scope="session")
+def datasets(dataset):
+    """The dataset under each inference mode (`none` is `dataset`); closures computed once, in the session's cache."""
+    from kg.reason import INFERENCE_MODES
+
+    return {mode: dataset if mode == "none" else kg.load(inference=mode) for mode in INFERENCE_MODES}
+
+
+@pytest.fixture(scope="session")
 def article_text() -> str:
     """The article, from $KG_ARTICLE or ../shared/seed/article.txt beside the repository."""
     path = Path(os.environ.get("KG_ARTICLE") or ROOT.parent / "shared" / "seed" / "article.txt")

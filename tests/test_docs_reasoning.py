@@ -39,7 +39,6 @@ def test_discovery_found_the_examples():
 
 @pytest.mark.parametrize("args", KG_COMMANDS, ids=" ".join)
 def test_kg_example_runs(args, tmp_path, monkeypatch):
-    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -49,8 +48,7 @@ def test_kg_example_runs(args, tmp_path, monkeypatch):
         assert "kg:event-2018-imlil-murders" in result.output
 
 
-def test_python_example_runs(tmp_path, monkeypatch):
-    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path))
+def test_python_example_runs():
     namespace: dict = {}
     exec(blocks("python")[0], namespace)
     assert {str(row[0]) for row in namespace["rows"]} == {

@@ -13,7 +13,6 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.namespace import XSD
 
-import kg
 from kg import export
 from kg.cli import main
 from kg.formats import GRAPH_FORMATS
@@ -22,11 +21,6 @@ from kg.namespaces import GRAPH, bind_prefixes
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMATS = [fmt.name for fmt in GRAPH_FORMATS]
-
-
-@pytest.fixture(scope="session")
-def datasets(dataset, tmp_path_factory):
-    return {"none": dataset, "owl-rl": kg.load(inference="owl-rl", cache_dir=tmp_path_factory.mktemp("cache"))}
 
 
 def exported(dataset, fmt: str) -> bytes:
@@ -145,8 +139,7 @@ def test_line_formats_stream_in_chunks(datasets, monkeypatch):
     assert all(line.endswith(" .") for line in lines)
 
 
-def test_kg_export_writes_a_file_with_inferences(tmp_path, monkeypatch):
-    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
+def test_kg_export_writes_a_file_with_inferences(tmp_path):
     target = tmp_path / "graph.nq"
     result = CliRunner().invoke(main, ["export", "--format", "nquads", "--inference", "owl-rl", "-o", str(target)])
     assert result.exit_code == 0, result.output

@@ -25,23 +25,18 @@ EX = "http://example.org/"
 
 
 @pytest.fixture(scope="session")
-def cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("cache")
-
-
-@pytest.fixture(scope="session")
 def asserted_graph(dataset) -> Graph:
     return reason.asserted(dataset)
 
 
 @pytest.fixture(scope="session")
-def owl_rl(cache):
-    return kg.load(inference="owl-rl", cache_dir=cache)
+def owl_rl(datasets):
+    return datasets["owl-rl"]
 
 
 @pytest.fixture(scope="session")
-def rdfs(cache):
-    return kg.load(inference="rdfs", cache_dir=cache)
+def rdfs(datasets):
+    return datasets["rdfs"]
 
 
 def rows(dataset, query: str) -> list[tuple[str, ...]]:
@@ -339,8 +334,7 @@ def test_kg_reason_reports_the_triples_per_graph_before_and_after(tmp_path, monk
     assert again.output.splitlines()[0].startswith("cached: ")
 
 
-def test_kg_query_with_inference(tmp_path, monkeypatch):
-    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path))
+def test_kg_query_with_inference():
     result = CliRunner().invoke(main, ["query", EVENTS_IN_MOROCCO, "--inference", "owl-rl", "--format", "csv"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [

@@ -9,7 +9,6 @@ import pytest
 from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
-import kg
 from kg import export
 from kg.graph import union, version
 from kg.namespaces import GRAPH, KG, SD
@@ -18,11 +17,6 @@ from kg.reason import ENTAILMENT, INFERENCE_MODES
 EVENTS_IN_MOROCCO = "SELECT ?event WHERE { ?event ct:occurredIn kg:place-morocco } ORDER BY ?event"
 EVENTS = [str(KG[f"event-{slug}"]) for slug in ("2003-casablanca-bombings", "2011-marrakesh-bombing",
                                                  "2018-imlil-murders")]
-
-
-@pytest.fixture(scope="session")
-def datasets():
-    return {mode: kg.load(inference=mode) for mode in INFERENCE_MODES}
 
 
 @pytest.fixture(scope="session")
