@@ -6,6 +6,8 @@ import contextlib
 import http.server
 import json
 import os
+import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -24,6 +26,35 @@ from kg.linker import normalize
 HERE = Path(__file__).parent
 ROOT = HERE.parent
 FIXTURES = HERE / "fixtures"
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+FENCE = re.compile(r"^```([^`\n]*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+
+
+def fenced_blocks(doc: Path) -> list[tuple[str, str]]:
+    """(info string, code) of every fenced block of a Markdown file, in order: ("sparql", "SELECT ...")."""
+    return FENCE.findall(doc.read_text(encoding="utf-8"))
+
+
+def console_steps(code: str) -> list[tuple[str, str]]:
+    """(command, output) for each `$ ` line of a console block; the output is the lines up to the next `$ `."""
+    steps: list[tuple[str, list[str]]] = []
+    for line in code.splitlines():
+        if line.startswith("$ "):
+            steps.append((line[2:], []))
+        else:
+            assert steps, f"a console block must start with a `$ ` line: {line!r}"
+            steps[-1][1].append(line)
+    return [(command, "\n".join(output)) for command, output in steps]
+
+
+def run_curl_example(command: str, output: str, replacements: dict[str, str]) -> None:
+    """Run a documented `curl` command (its URLs replaced) and compare its output with the documented one."""
+    argv = shlex.split(command)
+    for old, new in replacements.items():
+        argv = [arg.replace(old, new) for arg in argv]
+    assert argv[0] == "curl"
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True)
+    assert done.stdout.replace("\r\n", "\n").rstrip("\n") == output.rstrip("\n")
 
 
 @pytest.fixture(scope="session", autouse=True)

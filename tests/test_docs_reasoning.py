@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import fenced_blocks
 
 from kg.cli import main
 
@@ -17,7 +17,7 @@ DOC = ROOT / "docs" / "reasoning.md"
 
 
 def blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
+    return [code for info, code in fenced_blocks(DOC) if info == language]
 
 
 def commands(prefix: str) -> list[list[str]]:

@@ -2,36 +2,24 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
+from conftest import console_steps, fenced_blocks
 
 from kg.cli import main
 
 HERE = Path(__file__).parent
 DOC = HERE.parent / "docs" / "wikidata.md"
 DOC_API = "http://127.0.0.1:8089/w/api.php"  # the doc's API address, served by the stand-in in the test
-BLOCK = re.compile(r"^```(console|python)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 
 
 def blocks() -> list[tuple[str, str]]:
-    found = BLOCK.findall(DOC.read_text(encoding="utf-8"))
+    found = [(info, code) for info, code in fenced_blocks(DOC) if info in ("console", "python")]
     assert len(found) >= 8
     return found
-
-
-def commands(text: str) -> list[tuple[str, list[str]]]:
-    """(command, expected output lines) for each `$ ` line of a console block."""
-    steps: list[tuple[str, list[str]]] = []
-    for line in text.splitlines():
-        if line.startswith("$ "):
-            steps.append((line[2:], []))
-        else:
-            steps[-1][1].append(line)
-    return steps
 
 
 def test_the_wikidata_doc_examples_run(tmp_path, monkeypatch, wikidata_api):
@@ -45,7 +33,8 @@ def test_the_wikidata_doc_examples_run(tmp_path, monkeypatch, wikidata_api):
             exec(compile(text, str(DOC), "exec"), namespace)
             ran += 1
             continue
-        for command, expected in commands(text):
+        for command, output in console_steps(text):
+            expected = output.splitlines()
             words = [wikidata_api.url if word == DOC_API else word for word in shlex.split(command)]
             assert words[0] == "kg"
             result = CliRunner().invoke(main, words[1:])

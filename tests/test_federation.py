@@ -17,7 +17,7 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 from click.testing import CliRunner
-from conftest import free_port, serving
+from conftest import DOCS, console_steps, fenced_blocks, free_port, run_curl_example, serving
 
 import kg
 from kg.cli import main
@@ -213,7 +213,6 @@ def test_cli_query_allows_a_service_only_when_asked(endpoint, monkeypatch):
 # The SPARQL endpoint (/sparql): the `allow_service` setting, the same gate -------------------------------------
 
 SD_FEDERATED = "http://www.w3.org/ns/sparql-service-description#BasicFederatedQuery"
-DOCS = [Path(__file__).parent.parent / "docs" / name for name in ("serving.md", "wikidata.md")]
 DOCUMENTED_URL, DOCUMENTED_ENDPOINT = "http://127.0.0.1:5000", "https://query.wikidata.org/sparql"
 
 
@@ -335,15 +334,9 @@ def federated_server(endpoint, silent_endpoint):
 
 def _federated_examples() -> list:
     """Each `$ curl` line of a ```console federated block in the docs, with its output."""
-    import re
-
-    examples = []
-    for doc in DOCS:
-        for block in re.findall(r"```console federated\n(.*?)```", doc.read_text(encoding="utf-8"), re.DOTALL):
-            for command in block.split("$ ")[1:]:
-                line, _, output = command.partition("\n")
-                examples.append(pytest.param(line, output, id=f"{doc.name}:{line[:50]}"))
-    return examples
+    return [pytest.param(command, output, id=f"{doc.name}:{command[:50]}")
+            for doc in DOCS for info, code in fenced_blocks(doc) if info == "console federated"
+            for command, output in console_steps(code)]
 
 
 FEDERATED_EXAMPLES = _federated_examples()
@@ -356,13 +349,7 @@ def test_federated_examples_were_found():
 @pytest.mark.parametrize(("command", "output"), FEDERATED_EXAMPLES)
 def test_federated_doc_example_on_the_live_server(federated_server, endpoint, command, output):
     """The documented example, with the stand-in in place of WDQS: `kg serve --allow-service`, under gunicorn."""
-    import shlex
-
-    argv = [arg.replace(DOCUMENTED_URL, federated_server).replace(DOCUMENTED_ENDPOINT, endpoint)
-            for arg in shlex.split(command)]
-    assert argv[0] == "curl"
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True)
-    assert done.stdout.replace("\r\n", "\n").rstrip("\n") == output.rstrip("\n")
+    run_curl_example(command, output, {DOCUMENTED_URL: federated_server, DOCUMENTED_ENDPOINT: endpoint})
 
 
 def test_live_service_call_to_a_silent_endpoint_is_cut_at_the_limit(federated_server, silent_endpoint):

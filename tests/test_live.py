@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import os
-import subprocess
 import threading
 import time
 import urllib.error
@@ -19,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import DOCS, console_steps, fenced_blocks, run_curl_example
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import to_isomorphic
 from rdflib.query import Result
@@ -192,22 +192,14 @@ def test_slow_query_is_cut_off_while_other_requests_are_answered(live_server):
     assert health["counters"]["timeouts"] >= 1
 
 
-DOCS = [Path(__file__).parent.parent / "README.md", *sorted((Path(__file__).parent.parent / "docs").glob("*.md"))]
 DOCUMENTED_URL = "http://127.0.0.1:5000"
 
 
 def _console_examples() -> list:
     """Each `$ curl ...` line of a ```console block in the docs, with the output lines after it."""
-    import re
-
-    examples = []
-    for doc in DOCS:
-        for block in re.findall(r"```console\n(.*?)```", doc.read_text(encoding="utf-8"), re.DOTALL):
-            for command in block.split("$ ")[1:]:
-                line, _, output = command.partition("\n")
-                if line.startswith("curl "):
-                    examples.append(pytest.param(line, output, id=f"{doc.name}:{line[:60]}"))
-    return examples
+    return [pytest.param(command, output, id=f"{doc.name}:{command[:60]}")
+            for doc in DOCS for info, code in fenced_blocks(doc) if info == "console"
+            for command, output in console_steps(code) if command.startswith("curl ")]
 
 
 CONSOLE = _console_examples()
@@ -219,12 +211,7 @@ def test_console_examples_were_found():
 
 @pytest.mark.parametrize(("command", "output"), CONSOLE)
 def test_console_example(live_server, command, output):
-    import shlex
-
-    argv = [arg.replace(DOCUMENTED_URL, live_server["url"]) for arg in shlex.split(command)]
-    assert argv[0] == "curl"
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True)
-    assert done.stdout.replace("\r\n", "\n").rstrip("\n") == output.rstrip("\n")
+    run_curl_example(command, output, {DOCUMENTED_URL: live_server["url"]})
 
 
 def test_settings_are_documented():

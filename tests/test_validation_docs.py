@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import console_steps, fenced_blocks
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
@@ -25,20 +26,14 @@ TEXT = DOC.read_text(encoding="utf-8")
 def console_sessions() -> list[tuple[list[str], str, int]]:
     """(kg arguments, expected output, expected exit status) for every `$ kg ...` followed by `$ echo $?`."""
     sessions = []
-    for block in re.findall(r"```console\n(.*?)```", TEXT, re.DOTALL):
-        lines = block.splitlines()
-        i = 0
-        while i < len(lines):
-            assert lines[i].startswith("$ kg "), f"unexpected line in a console block: {lines[i]!r}"
-            args = shlex.split(lines[i].removeprefix("$ kg "))
-            output = []
-            i += 1
-            while not lines[i].startswith("$ "):
-                output.append(lines[i])
-                i += 1
-            assert lines[i] == "$ echo $?", "every example shows its exit status"
-            sessions.append((args, "\n".join(output) + "\n", int(lines[i + 1])))
-            i += 2
+    for info, code in fenced_blocks(DOC):
+        if info != "console":
+            continue
+        steps = console_steps(code)
+        for (command, output), (echo, status) in zip(steps[::2], steps[1::2], strict=True):
+            assert command.startswith("kg "), f"unexpected command in a console block: {command!r}"
+            assert echo == "echo $?", "every example shows its exit status"
+            sessions.append((shlex.split(command.removeprefix("kg ")), output + "\n", int(status)))
     return sessions
 
 
