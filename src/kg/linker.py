@@ -167,23 +167,17 @@ def score(candidate: Candidate, entity: Entity) -> tuple[int, tuple[str, ...]]:
         points += best_gain
         reasons.append(best_reason)
 
-    if candidate.classes and entity.classes:
-        shared = sorted(set(candidate.classes) & set(entity.classes))
-        if shared:
-            points += 15
-            reasons.append(f"+15 type: instance of {', '.join(map(_name, shared))}")
-        else:
-            points -= 25
-            reasons.append(f"-25 type: instance of {', '.join(map(_name, entity.classes))}, "
-                           f"expected {' or '.join(map(_name, candidate.classes))}")
-    if candidate.countries and entity.countries:
-        if set(candidate.countries) & set(entity.countries):
-            points += 10
-            reasons.append(f"+10 country {', '.join(_name(c) for c in entity.countries if c in candidate.countries)}")
-        else:
-            points -= 25
-            reasons.append(f"-25 country {', '.join(map(_name, entity.countries))}, "
-                           f"expected {' or '.join(map(_name, candidate.countries))}")
+    for what, expected, found, gain in (("type: instance of", candidate.classes, entity.classes, 15),
+                                        ("country", candidate.countries, entity.countries, 10)):
+        if expected and found:
+            shared = sorted(set(expected) & set(found))
+            if shared:
+                points += gain
+                reasons.append(f"+{gain} {what} {', '.join(map(_name, shared))}")
+            else:
+                points -= 25
+                reasons.append(f"-25 {what} {', '.join(map(_name, found))}, "
+                               f"expected {' or '.join(map(_name, expected))}")
     if candidate.dates and entity.dates:
         exact = sorted(set(candidate.dates) & set(entity.dates))
         years = sorted({d[:4] for d in candidate.dates} & {d[:4] for d in entity.dates})
