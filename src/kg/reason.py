@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from kg.errors import KGError
-from kg.graph import union
+from kg.graph import union, write_atomically
 from kg.namespaces import GRAPH, bind_prefixes
 
 PROFILES = ("owl-rl", "rdfs")
@@ -523,22 +522,6 @@ def cache_path(profile: str, engine: str = "owlrl", root: Path | None = None, di
 
     key = cache_key(version(root, sources or SOURCES), check_profile(profile), engine)
     return Path(directory or cache_dir()) / f"inferred-{profile}-{engine}-{key}.nt"
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it: readers see the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,7 @@ between the two are returned for a curator to review.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +20,7 @@ from rdflib.namespace import DCTERMS, PROV
 from rdflib.term import Node
 
 from kg.errors import KGError
+from kg.graph import write_atomically
 from kg.linker import WikidataApi
 from kg.namespaces import GEO, GRAPH, KG, PR, PS, SCHEMA, WD, WDT, WIKIBASE, P, bind_prefixes
 from kg.wikidata import ITEM_ID, links, short
@@ -190,18 +189,12 @@ def compare(dataset: Dataset, linked: dict[str, list[str]], refreshed: Graph,
 
 
 def write(path: Path, graph: Graph) -> None:
-    """Replace `path` atomically: a temporary file beside it, then a rename."""
-    path = Path(path)
+    """Replace `path` atomically (kg.graph.write_atomically)."""
     # N-Triples (a subset of Turtle), sorted: Turtle's number shorthand would rewrite "45"^^xsd:decimal as 45.0.
     data = HEADER + "\n" + "".join(sorted(graph.serialize(format="nt").splitlines(keepends=True)))
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp", delete=False)
     try:
-        with handle:
-            handle.write(data)
-        os.replace(handle.name, path)
+        write_atomically(Path(path), data.encode("utf-8"))
     except OSError as exc:
-        Path(handle.name).unlink(missing_ok=True)
         raise RefreshError(f"{path}: {exc.strerror}") from None
 
 
