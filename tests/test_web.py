@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import signal
 import time
 
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import SKOS, VOID, XSD
+from rdflib.namespace import RDF, SKOS, VOID, XSD
 
-from kg.namespaces import GRAPH, PREFIXES, SD, WD
+from kg.graph import version
+from kg.namespaces import CT, GRAPH, PREFIXES, SD, WD
 
 VALUE = "SELECT ?v WHERE { kg:claim-cells-dismantled-since-2002 schema:value ?v }"
 VALUE_JSON = {"head": {"vars": ["v"]}, "results": {"bindings": [
@@ -215,7 +215,7 @@ def test_an_engine_killed_from_outside_is_replaced(app):
     engine.process.join(5)
     store._idle.put(engine)
     assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 500
-    assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+    assert client.get("/sparql", query_string={"query": "ASK {}"}).json == {"head": {}, "boolean": True}
 
 
 def test_etag_gives_304_and_results_are_cached(client):
@@ -226,7 +226,7 @@ def test_etag_gives_304_and_results_are_cached(client):
     assert (again.status_code, again.data, again.headers["ETag"]) == (304, b"", etag)
     other_format = client.get("/sparql", query_string={"query": VALUE, "format": "csv"},
                               headers={"If-None-Match": etag})
-    assert other_format.status_code == 200
+    assert (other_format.status_code, other_format.text) == (200, "v\r\n207\r\n")
     assert client.get("/sparql", query_string={"query": VALUE}).json == VALUE_JSON
     counters = client.get("/health").json["counters"]
     assert (counters["queries"], counters["cache_hits"], counters["not_modified"]) == (3, 1, 1)
@@ -280,7 +280,7 @@ def test_void_description(client, dataset):
     assert links > 0
     partitions = {graph.value(p, VOID["class"]): graph.value(p, VOID.entities).toPython()
                   for p in graph.objects(ds, VOID.classPartition)}
-    assert partitions[URIRef("https://w3id.org/morocco-ct-kg/ontology#CountClaim")] > 0
+    assert partitions[CT.CountClaim] == len(set(dataset.subjects(RDF.type, CT.CountClaim))) > 0
 
 
 def test_health(client):
@@ -289,4 +289,4 @@ def test_health(client):
     body = response.json
     assert (body["status"], body["datasets"]) == ("ok", ["none"])
     assert set(body["counters"]) == {"queries", "cache_hits", "not_modified", "errors", "timeouts", "engine_failures"}
-    assert json.loads(response.data)["version"] == body["version"]
+    assert body["version"] == version()
