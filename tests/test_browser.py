@@ -106,3 +106,19 @@ def test_ask_and_construct(browser, live_server):
     assert 'kg:org-dgst skos:altLabel "DGST" .' in browser.find_element(By.CSS_SELECTOR, "#results pre").text
     links = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#downloads a")]
     assert links == ["Turtle", "JSON-LD"]
+
+
+def test_inference_mode_is_sent_kept_in_the_permalink_and_switchable(browser, live_server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    query = "SELECT ?event WHERE { ?event ct:occurredIn kg:place-morocco } ORDER BY ?event"
+    browser.get(live_server["url"] + "/?inference=owl-rl&query=" + quote(query))
+    assert _rows(browser) == [["kg:event-2003-casablanca-bombings"], ["kg:event-2011-marrakesh-bombing"],
+                              ["kg:event-2018-imlil-murders"]]
+    assert "inference=owl-rl" in browser.find_element(By.ID, "permalink").get_attribute("href")
+    assert all("inference=owl-rl" in a.get_attribute("href")
+               for a in browser.find_elements(By.CSS_SELECTOR, "#downloads a"))
+    Select(browser.find_element(By.ID, "inference")).select_by_value("none")
+    WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "status").text.startswith("0 rows in "))
+    assert "inference" not in browser.find_element(By.ID, "permalink").get_attribute("href")

@@ -169,3 +169,4 @@ def test_literals_from_the_data_are_escaped(make_app):
     assert "<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>" in page
     assert 'href="javascript:' not in page
     assert '<span class="iri" title="javascript:alert(1)">javascript:alert(1)</span>' in page
+

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import re
+from urllib.parse import quote
 
 import pytest
 from rdflib import Dataset, Graph, URIRef
@@ -156,3 +158,18 @@ def test_open_store_holds_every_inference_mode():
     store = open_store(isolate=False)
     assert store.datasets == ("none", "owl-rl", "rdfs")
     assert str(GRAPH.inferred) in store.graphs("owl-rl") and str(GRAPH.inferred) not in store.graphs("none")
+
+
+
+def page(client, url: str) -> str:
+    response = client.get(url, headers={"Accept": "text/html"})
+    assert (response.status_code, response.mimetype) == (200, "text/html")
+    return response.get_data(as_text=True)
+
+
+def test_query_page_inference_selector_offers_the_store_modes_and_keeps_the_chosen_one(client):
+    options = re.findall(r'<option value="([^"]+)"( selected)?>', page(client, "/?inference=owl-rl"))
+    assert [value for value, _ in options] == list(client.application.extensions["kg.store"].datasets)
+    assert [value for value, selected in options if selected] == ["owl-rl"]
+    unknown = re.findall(r'<option value="([^"]+)" selected>', page(client, "/?inference=" + quote("<script>")))
+    assert unknown == ["none"]

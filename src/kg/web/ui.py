@@ -9,10 +9,14 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 
 from kg.namespaces import PREFIXES
 from kg.queries import NamedQuery, named_queries
+from kg.store import DEFAULT_DATASET
 from kg.web.errors import HTTPError
+from kg.web.resources import get_store
 from kg.web.sparql import Operation, answer
 
 bp = Blueprint("ui", __name__)
+
+INFERENCE_LABELS = {"none": "none (asserted triples)", "rdfs": "RDFS", "owl-rl": "OWL 2 RL"}
 
 CSP = "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 DEFAULT_QUERY = """SELECT ?claim ?value ?label WHERE {
@@ -58,10 +62,15 @@ def index() -> str:
         "base": current_app.config["PUBLIC_BASE"].rstrip("/"),
         "prefixes": {prefix: str(ns) for prefix, ns in PREFIXES.items()},
         "examples": {q.name: q.text for q in get_queries().values()},
+        "defaultInference": DEFAULT_DATASET,
     }
     query = request.args.get("query")
+    modes = get_store().datasets
+    inference = request.args.get("inference", DEFAULT_DATASET)
     return render_template("query.html", query=query or DEFAULT_QUERY, run=bool(query), config=config,
-                           examples=get_queries().values())
+                           examples=get_queries().values(), default_inference=DEFAULT_DATASET,
+                           inference=inference if inference in modes else DEFAULT_DATASET,
+                           inference_modes=[(m, INFERENCE_LABELS.get(m, m)) for m in modes])
 
 
 @bp.route("/queries/<name>")

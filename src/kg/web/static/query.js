@@ -10,6 +10,7 @@
   const results = document.getElementById("results");
   const downloads = document.getElementById("downloads");
   const permalink = document.getElementById("permalink");
+  const inference = document.getElementById("inference");
   const namespaces = Object.entries(config.prefixes).sort((a, b) => b[1].length - a[1].length);
   const KG = config.prefixes.kg, CT = config.prefixes.ct, WD = config.prefixes.wd;
   const XSD_STRING = config.prefixes.xsd + "string";
@@ -76,8 +77,15 @@
     return node;
   }
 
-  function url(query, format) {
+  // The query and the chosen inference mode as request parameters; the default mode is left out.
+  function parameters(query) {
     const params = new URLSearchParams({ query });
+    if (inference.value !== config.defaultInference) params.set("inference", inference.value);
+    return params;
+  }
+
+  function url(query, format) {
+    const params = parameters(query);
     if (format) params.set("format", format);
     return config.endpoint + "?" + params;
   }
@@ -100,7 +108,7 @@
 
   async function run() {
     const query = editor.value;
-    const address = "?" + new URLSearchParams({ query });
+    const address = "?" + parameters(query);
     permalink.href = address;
     history.replaceState(null, "", address);
     results.replaceChildren();
@@ -112,7 +120,7 @@
       response = await fetch(config.endpoint, {
         method: "POST",
         headers: { Accept: "application/sparql-results+json, text/turtle" },
-        body: new URLSearchParams({ query }),
+        body: parameters(query),
       });
     } catch (error) {
       say("The endpoint could not be reached: " + error.message, "error");
@@ -156,6 +164,7 @@
       run();
     }
   });
+  inference.addEventListener("change", run);
   for (const button of document.querySelectorAll("button.example")) {
     button.addEventListener("click", () => {
       editor.value = config.examples[button.dataset.name];
