@@ -27,7 +27,7 @@ bp = Blueprint("linked_data", __name__)
 bp.after_request(add_security_headers)
 
 SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*\Z")  # also what may stand between angle brackets in a query
-HTML = "text/html"
+HTML_PAGE = Format("html", "text/html", "html", ".html")  # offered beside the RDF formats, answered by a template
 PAGE_FORMATS: tuple[Format, ...] = tuple(f for f in GRAPH_FORMATS if not f.quads)
 LABEL = f"""OPTIONAL {{ SELECT ?x (SAMPLE(?l) AS ?label)
                        WHERE {{ GRAPH ?lg {{ ?x <{RDFS.label}>|<{SKOS.prefLabel}> ?l }} }} GROUP BY ?x }}"""
@@ -48,19 +48,10 @@ def wanted_format() -> Format | None:
 
     :raise 400: an unknown format name; :raise 406: nothing acceptable.
     """
-    requested = request.args.getlist("format")
-    if requested and requested[0].lower() in ("html", HTML):
-        return None
-    if requested:
-        return negotiation.choose(PAGE_FORMATS, PAGE_FORMATS[0], None, requested, what="a resource")
-    offered = (HTML, *(m for f in PAGE_FORMATS for m in negotiation.media_types(f)))
-    aliases = frozenset(m for f in PAGE_FORMATS for m in negotiation.media_types(f)[1:])
-    chosen = negotiation.best_media_type(request.headers.get("Accept"), offered, aliases)
-    if chosen is None:
-        raise negotiation.NotAcceptable(f"no acceptable format for a resource in Accept "
-                                        f"{request.headers.get('Accept')!r}; available: {HTML}, "
-                                        f"{', '.join(f.media_type for f in PAGE_FORMATS)}")
-    return None if chosen == HTML else next(f for f in PAGE_FORMATS if chosen in negotiation.media_types(f))
+    table = (HTML_PAGE, *PAGE_FORMATS)
+    chosen = negotiation.choose(table, HTML_PAGE, request.headers.get("Accept"), request.args.getlist("format"),
+                                what="a resource")
+    return None if chosen is HTML_PAGE else chosen
 
 
 def rdf(text: str, fmt: Format) -> Response:
@@ -70,7 +61,7 @@ def rdf(text: str, fmt: Format) -> Response:
 
 
 def page(template: str, **context) -> Response:
-    response = Response(render_template(template, **context), mimetype=HTML)
+    response = Response(render_template(template, **context), mimetype=HTML_PAGE.media_type)
     response.headers["Vary"] = "Accept"
     return response
 
