@@ -7,7 +7,7 @@ version, so a client that has the current file gets a 304.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
 
 from flask import Blueprint, Response, request
@@ -16,22 +16,12 @@ from kg.formats import GRAPH_FORMATS, UnknownFormat, lookup
 from kg.store import DEFAULT_DATASET
 from kg.web.errors import HTTPError
 from kg.web.resources import get_store
-from kg.web.sparql import add_cors_headers
+from kg.web.sparql import add_cors_headers, etag_of, not_modified
 
 bp = Blueprint("exports", __name__)
 bp.after_request(add_cors_headers)
 
 FILE_STEM = "morocco-ct-kg"
-
-
-def _conditional(key: str, headers: dict[str, str]) -> tuple[str, Response | None]:
-    """The weak ETag of `key`, and a 304 if the client already has it."""
-    etag = hashlib.sha256(key.encode()).hexdigest()[:32]
-    if request.if_none_match.contains_weak(etag):
-        response = Response(status=304, headers=headers)
-        response.set_etag(etag, weak=True)
-        return etag, response
-    return etag, None
 
 
 @bp.route("/export/<name>", methods=["GET"])
@@ -50,23 +40,30 @@ def export(name: str) -> Response:
     suffix = "" if dataset == DEFAULT_DATASET else f"-{dataset}"
     headers = {"Cache-Control": "no-cache",
                "Content-Disposition": f'inline; filename="{FILE_STEM}{suffix}{fmt.extension}"'}
-    etag, not_modified = _conditional(f"{store.version} {dataset} {fmt.name}", headers)
-    if not_modified is not None:
-        return not_modified
+    etag = etag_of((store.version, dataset, fmt.name))
+    if (unchanged := not_modified(etag, headers)) is not None:
+        return unchanged
     response = Response(store.export(dataset, fmt), mimetype=fmt.media_type, headers=headers)
     response.set_etag(etag, weak=True)
     return response
 
 
-@bp.route("/context.jsonld", methods=["GET"])
-def context() -> Response:
-    """The JSON-LD context the JSON-LD export is compacted with (the exports also carry it inline)."""
+@functools.cache
+def _context_body() -> tuple[bytes, str]:
+    """The context as served, and its ETag: made once, since the shipped context never changes while serving."""
     from kg.export import context as shipped_context
 
     body = json.dumps(shipped_context(), ensure_ascii=False, indent=2).encode("utf-8")
-    etag, not_modified = _conditional(body.decode("utf-8"), {"Cache-Control": "no-cache"})
-    if not_modified is not None:
-        return not_modified
-    response = Response(body, mimetype="application/ld+json", headers={"Cache-Control": "no-cache"})
+    return body, etag_of(body)
+
+
+@bp.route("/context.jsonld", methods=["GET"])
+def context() -> Response:
+    """The JSON-LD context the JSON-LD export is compacted with (the exports also carry it inline)."""
+    body, etag = _context_body()
+    headers = {"Cache-Control": "no-cache"}
+    if (unchanged := not_modified(etag, headers)) is not None:
+        return unchanged
+    response = Response(body, mimetype="application/ld+json", headers=headers)
     response.set_etag(etag, weak=True)
     return response

@@ -109,6 +109,20 @@ def read_operation() -> Operation:
     )
 
 
+def etag_of(key) -> str:
+    """A weak ETag for a response determined by `key` (which includes the dataset version)."""
+    return hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+
+
+def not_modified(etag: str, headers: dict[str, str]) -> Response | None:
+    """A 304 if this GET or HEAD request already holds `etag`, else None."""
+    if request.method not in ("GET", "HEAD") or not request.if_none_match.contains_weak(etag):
+        return None
+    response = Response(status=304, headers=headers)
+    response.set_etag(etag, weak=True)
+    return response
+
+
 def answer(operation: Operation) -> Response:
     """Evaluate a query (or take it from the cache) and return it in the negotiated format.
 
@@ -126,13 +140,11 @@ def answer(operation: Operation) -> Response:
                              other_tables=(other,), what=f"a {info.form or 'SPARQL'} query")
     key = (store.version, dataset, operation.text, fmt.media_type, operation.default_graphs,
            operation.named_graphs, config["UNION_DEFAULT_GRAPH"], config["MAX_ROWS"], request.base_url)
-    etag = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+    etag = etag_of(key)
     headers = {"Vary": "Accept", "Cache-Control": "no-cache"}
-    if cacheable and request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(etag):
+    if cacheable and (unchanged := not_modified(etag, headers)) is not None:
         counters.add("not_modified")
-        response = Response(status=304, headers=headers)
-        response.set_etag(etag, weak=True)
-        return response
+        return unchanged
     counters.add("queries")
     result = get_cache().get(key) if cacheable else None
     if result is not None:
