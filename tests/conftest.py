@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -65,6 +66,17 @@ def reasoning_cache(tmp_path_factory):
         patch.setenv("KG_CACHE_DIR", str(path))
         yield path
 
+
+
+def copy_project(target: Path, **appended: str) -> Path:
+    """The shipped ontology and data copied into `target`, with lines appended to data files by stem, so a test may
+    change or write them: copy_project(tmp_path, **{"wikidata-accepted": "kg:x skos:exactMatch wd:Q1 .\n"})."""
+    for name in ("ontology", "data"):
+        shutil.copytree(ROOT / name, target / name)
+    for stem, lines in appended.items():
+        with (target / "data" / f"{stem}.ttl").open("a", encoding="utf-8") as handle:
+            handle.write(lines)
+    return target
 
 @pytest.fixture(scope="session")
 def dataset():

@@ -5,11 +5,11 @@ from __future__ import annotations
 import bz2
 import gzip
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import copy_project
 
 import kg
 from kg.cli import main
@@ -55,9 +55,7 @@ ROWS = [
 @pytest.fixture
 def project(tmp_path):
     """A copy of the ontology and data in tmp_path, so a run may write its review and accepted files there."""
-    for name in ("ontology", "data"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    return tmp_path
+    return copy_project(tmp_path)
 
 
 def dump_source(path):

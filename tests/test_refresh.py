@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import copy_project
 from rdflib import RDF, Literal, URIRef
 
 import kg
@@ -64,11 +64,8 @@ def test_refresh_writes_what_wikidata_says_with_truthful_references(dataset, wik
 @pytest.fixture
 def project(tmp_path):
     """The shipped data with one accepted link to a fictional test-only item (Q900000000201 of refresh.json)."""
-    for name in ("ontology", "data"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    with (tmp_path / "data" / "wikidata-accepted.ttl").open("a", encoding="utf-8") as handle:
-        handle.write("kg:event-2018-imlil-murders skos:exactMatch wd:Q900000000201 .\n")
-    return tmp_path
+    accepted = "kg:event-2018-imlil-murders skos:exactMatch wd:Q900000000201 .\n"
+    return copy_project(tmp_path, **{"wikidata-accepted": accepted})
 
 
 def test_refreshed_values_go_to_their_own_graph_and_leave_the_curated_ones(project, wikidata_api):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import copy_project
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
@@ -110,13 +110,10 @@ def test_quickstatements_of_the_shipped_graph_lists_and_writes_nothing_unverifie
 @pytest.fixture
 def linked_project(tmp_path):
     """The shipped data plus an accepted link and a property for cell counts, both fictional (test-only ids)."""
-    for name in ("ontology", "data"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    with (tmp_path / "data" / "wikidata-accepted.ttl").open("a", encoding="utf-8") as handle:
-        handle.write("kg:event-2011-marrakesh-bombing skos:exactMatch wd:Q900000000003 .\n")
-    with (tmp_path / "data" / "wikidata.ttl").open("a", encoding="utf-8") as handle:
-        handle.write("ct:CellDismantling ct:wikidataProperty wd:P900000000001 .\n")
-    return tmp_path
+    return copy_project(tmp_path, **{
+        "wikidata-accepted": "kg:event-2011-marrakesh-bombing skos:exactMatch wd:Q900000000003 .\n",
+        "wikidata": "ct:CellDismantling ct:wikidataProperty wd:P900000000001 .\n",
+    })
 
 
 def test_quickstatements_commands_carry_period_qualifiers_and_references(linked_project):
