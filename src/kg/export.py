@@ -23,7 +23,7 @@ from rdflib.serializer import Serializer
 
 from kg.formats import GRAPH_FORMATS, Format, lookup
 from kg.graph import ROOT, union
-from kg.namespaces import CT, PREFIXES, SCHEMA, bind_prefixes
+from kg.namespaces import CT, PREFIXES, SCHEMA, bind_prefixes, compact
 
 CONTEXT_PATH = "ontology/context.jsonld"
 CHUNK = 1 << 16
@@ -149,7 +149,7 @@ def build_context(ontology: Graph) -> dict:
     """
     terms: dict[str, object] = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
     for name, iri in COMMON_TERMS.items():
-        terms[name] = _compact(iri)
+        terms[name] = compact(iri)
     ct_terms = sorted(
         {s for s in ontology.subjects(RDF.type, None) if isinstance(s, URIRef) and str(s).startswith(str(CT))},
         key=str,
@@ -158,17 +158,10 @@ def build_context(ontology: Graph) -> dict:
         types = set(ontology.objects(iri, RDF.type))
         name = str(iri)[len(str(CT)) :]
         if OWL.ObjectProperty in types:
-            terms[name] = {"@id": _compact(iri), "@type": "@id"}
+            terms[name] = {"@id": compact(iri), "@type": "@id"}
         elif types & {OWL.Class, OWL.DatatypeProperty, OWL.AnnotationProperty, RDF.Property}:
-            terms[name] = _compact(iri)
+            terms[name] = compact(iri)
     return {"@context": terms}
-
-
-def _compact(iri: URIRef) -> str:
-    for prefix, namespace in PREFIXES.items():
-        if str(iri).startswith(str(namespace)) and len(str(iri)) > len(str(namespace)):
-            return f"{prefix}:{str(iri)[len(str(namespace)):]}"
-    return str(iri)
 
 
 @cache

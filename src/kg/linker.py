@@ -25,9 +25,9 @@ from urllib.request import Request, urlopen
 from rdflib import Dataset
 
 from kg.errors import KGError
-from kg.namespaces import KG
+from kg.namespaces import KG, compact
 from kg.query import run
-from kg.wikidata import DATE_PROPERTIES, ITEM_ID, VERIFIED_ITEMS, Candidate, candidates, links, short
+from kg.wikidata import DATE_PROPERTIES, ITEM_ID, VERIFIED_ITEMS, Candidate, candidates, links
 
 DEFAULT_API = "https://www.wikidata.org/w/api.php"
 USER_AGENT = "morocco-ct-kg/0.1 (https://w3id.org/morocco-ct-kg; kg link)"
@@ -316,7 +316,7 @@ def write_review(path: Path, rows: list[Proposal]) -> None:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
         writer.writerow(REVIEW_COLUMNS)
         for p in rows:
-            writer.writerow([short(p.candidate), p.candidate_label, p.proposed, p.proposed_label, p.score,
+            writer.writerow([compact(p.candidate), p.candidate_label, p.proposed, p.proposed_label, p.score,
                              "; ".join(p.reasons), p.decision])
 
 
@@ -329,18 +329,18 @@ def accepted(rows: list[Proposal], dataset: Dataset) -> dict[str, str]:
         if p.decision != "accepted":
             continue
         if p.candidate not in known:
-            raise LinkError(f"accepted link for {short(p.candidate)}, which is not a candidate to link")
+            raise LinkError(f"accepted link for {compact(p.candidate)}, which is not a candidate to link")
         if chosen.get(p.candidate, p.proposed) != p.proposed:
-            raise LinkError(f"{short(p.candidate)} has two accepted ids: {chosen[p.candidate]} and {p.proposed}")
+            raise LinkError(f"{compact(p.candidate)} has two accepted ids: {chosen[p.candidate]} and {p.proposed}")
         chosen[p.candidate] = p.proposed
     owners: dict[str, str] = {}
     for iri, qid in sorted(chosen.items()):
         if qid in owners:
-            raise LinkError(f"{qid} is accepted for both {short(owners[qid])} and {short(iri)}")
+            raise LinkError(f"{qid} is accepted for both {compact(owners[qid])} and {compact(iri)}")
         owners[qid] = iri
     for iri, qid in verified.items():
         if qid in owners and owners[qid] != iri:
-            raise LinkError(f"{qid} is accepted for {short(owners[qid])} but already linked to {short(iri)}")
+            raise LinkError(f"{qid} is accepted for {compact(owners[qid])} but already linked to {compact(iri)}")
     return chosen
 
 
@@ -356,7 +356,7 @@ ACCEPTED_HEADER = """\
 
 def write_accepted(path: Path, chosen: dict[str, str], review_name: str) -> None:
     lines = [ACCEPTED_HEADER.format(review=review_name)]
-    lines += [f"{short(iri)} skos:exactMatch wd:{qid} ." for iri, qid in sorted(chosen.items())]
+    lines += [f"{compact(iri)} skos:exactMatch wd:{qid} ." for iri, qid in sorted(chosen.items())]
     Path(path).write_text("\n".join(lines) + ("\n" if len(lines) > 1 else ""), encoding="utf-8")
 
 

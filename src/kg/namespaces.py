@@ -50,6 +50,20 @@ PREFIXES: dict[str, Namespace] = {
 }
 
 
+# Longest namespace first, so that an IRI in wdt: or ps: is not shown as wd:… or p:….
+_BY_LENGTH = sorted(((p, str(ns)) for p, ns in PREFIXES.items()), key=lambda item: -len(item[1]))
+
+
+def compact(iri: str) -> str:
+    """`iri` as a prefixed name when a project prefix covers it with a plain local name, else the IRI itself."""
+    iri = str(iri)
+    for prefix, namespace in _BY_LENGTH:
+        local = iri[len(namespace):]
+        if iri.startswith(namespace) and all(c.isalnum() or c in "-_." for c in local):
+            return f"{prefix}:{local}"
+    return iri
+
+
 def bind_prefixes(graph: Graph) -> Graph:
     """Bind the project's prefixes so every serialization reads the same way."""
     for prefix, namespace in PREFIXES.items():

@@ -22,8 +22,8 @@ from rdflib.term import Node
 from kg.errors import KGError
 from kg.graph import write_atomically
 from kg.linker import WikidataApi
-from kg.namespaces import GEO, GRAPH, KG, PR, PS, SCHEMA, WD, WDT, WIKIBASE, P, bind_prefixes
-from kg.wikidata import ITEM_ID, links, short
+from kg.namespaces import GEO, GRAPH, KG, PR, PS, SCHEMA, WD, WDT, WIKIBASE, P, bind_prefixes, compact
+from kg.wikidata import ITEM_ID, links
 
 # The properties the curated model uses (data/wikidata-model.ttl), all in the verified list of the reference facts.
 PROPERTIES = ("P31", "P17", "P131", "P276", "P625", "P585", "P571", "P1120", "P1339")
@@ -150,7 +150,7 @@ def _shown(values: set[Node]) -> str:
     texts = []
     for value in values:
         if isinstance(value, URIRef):
-            texts.append(short(value))
+            texts.append(compact(value))
         elif value.datatype == XSD.dateTime:
             texts.append(str(value)[:10])
         else:
@@ -169,7 +169,7 @@ def compare(dataset: Dataset, linked: dict[str, list[str]], refreshed: Graph,
     differences = []
     for qid, iris in sorted(linked.items(), key=lambda item: int(item[0][1:])):
         subjects = [WD[qid], *map(URIRef, iris)]
-        name = " = ".join([f"wd:{qid}", *sorted(short(iri) for iri in iris)])
+        name = " = ".join([f"wd:{qid}", *sorted(compact(iri) for iri in iris)])
         if qid not in entities:
             differences.append(Difference(name, "item", "linked", "(missing or redirected)"))
             continue

@@ -9,7 +9,7 @@ from datetime import date
 from rdflib import Dataset, Literal, URIRef
 
 from kg.errors import KGError
-from kg.namespaces import CT, KG, WD
+from kg.namespaces import CT, KG, WD, compact
 from kg.query import run
 
 # The only Wikidata ids the project may write: verified by the curators in several independent public files
@@ -77,15 +77,6 @@ def item_id(iri: URIRef | str) -> str | None:
     return None
 
 
-def short(iri: URIRef | str) -> str:
-    """kg:slug, ct:Term or wd:Q.. for the project's and Wikidata's IRIs, the IRI itself otherwise."""
-    text = str(iri)
-    for prefix, namespace in (("kg:", KG), ("ct:", CT), ("wd:", WD)):
-        if text.startswith(str(namespace)):
-            return prefix + text[len(namespace):]
-    return text
-
-
 def links(dataset: Dataset) -> dict[str, str]:
     """Every entity linked to a Wikidata item (verified in wikidata.ttl or accepted in review): IRI -> Q-id."""
     rows = run(dataset, "SELECT ?e ?w WHERE { ?e skos:exactMatch ?w . FILTER(STRSTARTS(STR(?w), STR(wd:))) }")
@@ -106,7 +97,7 @@ class Candidate:
     @property
     def label(self) -> str:
         english = [text for text, lang in self.labels if lang == "en"]
-        return (english or [text for text, _ in self.labels] or [short(self.iri)])[0]
+        return (english or [text for text, _ in self.labels] or [compact(self.iri)])[0]
 
 
 CANDIDATE_QUERY = """
@@ -250,15 +241,15 @@ def quickstatements(dataset: Dataset, retrieved: date) -> str:
         period_label, start_year, start_month, end_year, end_month, prop = row[5:]
         item = item_of(about)
         amount = str(value) if value is not None else "a range"
-        what = f"{short(claim)}: {amount} {short(kind)}"
+        what = f"{compact(claim)}: {amount} {compact(kind)}"
         what += f" ({period_label})" if period_label is not None else ""
-        what += f" about {short(about)}" + (f" = {item}" if item else "")
+        what += f" about {compact(about)}" + (f" = {item}" if item else "")
         if item is None:
-            skipped.append(f"{what}: {short(about)} has no verified or accepted Wikidata id")
+            skipped.append(f"{what}: {compact(about)} has no verified or accepted Wikidata id")
         elif value is None or value_kind != CT.Exact:
-            skipped.append(f"{what}: not an exact value ({short(value_kind)})")
+            skipped.append(f"{what}: not an exact value ({compact(value_kind)})")
         elif prop is None or (pid := _property_id(prop)) is None:
-            skipped.append(f"{what}: no Wikidata property (ct:wikidataProperty) for {short(kind)}")
+            skipped.append(f"{what}: no Wikidata property (ct:wikidataProperty) for {compact(kind)}")
         else:
             qualifiers = []
             if (start := _qs_time(start_year, start_month)) is not None:
@@ -270,9 +261,9 @@ def quickstatements(dataset: Dataset, retrieved: date) -> str:
     for subject, prop, value in run(dataset, ARTICLE_STATEMENTS_QUERY):
         item = item_of(subject)
         target = item_id(value) if isinstance(value, URIRef) else None
-        what = f"{short(subject)}: {prop} {short(value)}"
+        what = f"{compact(subject)}: {prop} {compact(value)}"
         if item is None:
-            skipped.append(f"{what}: {short(subject)} has no verified or accepted Wikidata id")
+            skipped.append(f"{what}: {compact(subject)} has no verified or accepted Wikidata id")
         elif target is None:
             skipped.append(f"{what}: the value has no verified or accepted Wikidata id")
         else:

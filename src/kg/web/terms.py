@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kg.namespaces import CT, KG, PREFIXES, WD, XSD
+from kg.namespaces import CT, KG, WD, XSD, compact
 
 ONTOLOGY_IRI = str(CT).rstrip("#")
-# Longest namespace first, so that wdt: is not shown as wd:-something.
-NAMESPACES = sorted(((p, str(ns)) for p, ns in PREFIXES.items()), key=lambda item: -len(item[1]))
 
 
 @dataclass(frozen=True)
@@ -22,15 +20,6 @@ class Shown:
     note: str = ""  # a literal's language or datatype
     kind: str = "iri"  # iri, bnode or literal
     iri: str = ""
-
-
-def compact(iri: str) -> str:
-    """`iri` as a prefixed name when a project prefix covers it with a plain local name."""
-    for prefix, namespace in NAMESPACES:
-        local = iri[len(namespace):]
-        if iri.startswith(namespace) and all(c.isalnum() or c in "-_." for c in local):
-            return f"{prefix}:{local}"
-    return iri
 
 
 def link(iri: str, base: str = "") -> str | None:
