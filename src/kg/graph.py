@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -68,6 +69,22 @@ SOURCES: tuple[Source, ...] = (
     ),
 )
 SHAPES_PATH = "ontology/shapes.ttl"
+
+
+@contextlib.contextmanager
+def rdflib_settings_kept():
+    """Run a library that changes rdflib's process-wide literal handling, then put it back as it was.
+
+    pySHACL sets NORMALIZE_LITERALS to True when it returns (undoing the setting above), and owlrl replaces the
+    lexical-to-Python table with a copy of its own (which changes how pySHACL's datatype checks read literals).
+    """
+    normalize, conversions = rdflib.NORMALIZE_LITERALS, dict(rdflib.term._toPythonMapping)
+    try:
+        yield
+    finally:
+        rdflib.NORMALIZE_LITERALS = normalize
+        rdflib.term._toPythonMapping.clear()
+        rdflib.term._toPythonMapping.update(conversions)
 
 
 def parse_file(path: Path, graph: Graph | None = None) -> Graph:

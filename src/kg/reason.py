@@ -22,12 +22,11 @@ from pathlib import Path
 
 import owlrl
 import pyoxigraph as ox
-import rdflib.term
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from kg.errors import KGError
-from kg.graph import union, write_atomically
+from kg.graph import rdflib_settings_kept, union, write_atomically
 from kg.namespaces import GRAPH, bind_prefixes
 
 PROFILES = ("owl-rl", "rdfs")
@@ -127,14 +126,8 @@ def owlrl_closure(graph: Graph, profile: str = "owl-rl") -> Graph:
     semantics = owlrl.OWLRL_Semantics if check_profile(profile) == "owl-rl" else owlrl.RDFS_Semantics
     closed = Graph()
     closed += graph
-    # owlrl swaps rdflib's process-wide lexical-to-Python table and "restores" it to a copy of its own, which
-    # changes how other code (pySHACL's datatype checks) reads literals afterwards; put back exactly what was there.
-    conversions = dict(rdflib.term._toPythonMapping)
-    try:
+    with rdflib_settings_kept():
         owlrl.DeductiveClosure(semantics, axiomatic_triples=False, datatype_axioms=False).expand(closed)
-    finally:
-        rdflib.term._toPythonMapping.clear()
-        rdflib.term._toPythonMapping.update(conversions)
     errors = [str(m) for m in closed.objects(None, URIRef(ERROR_NS + "error"))]
     if errors:
         raise ReasoningError(f"the graph is inconsistent under {profile}: {errors[0]}")

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import rdflib
 from pyparsing import ParseBaseException
 from pyshacl import validate as shacl_validate
 from pyshacl.errors import ReportableRuntimeError
@@ -16,7 +15,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import SH
 
 from kg.errors import KGError
-from kg.graph import SOURCES, Source, load, load_shapes, union
+from kg.graph import SOURCES, Source, load, load_shapes, rdflib_settings_kept, union
 from kg.namespaces import GRAPH, PREFIXES, bind_prefixes
 
 
@@ -86,23 +85,19 @@ def validate(
     if dataset is None:
         dataset = load(sources=file_sources(files)) if files is not None else load()
     ontology = dataset.graph(GRAPH.ontology)
-    # pySHACL sets rdflib's process-wide NORMALIZE_LITERALS to True when it returns, which would make every later
-    # parse rewrite lexical forms (kg.graph turns it off); put back whatever was set.
-    normalize_literals = rdflib.NORMALIZE_LITERALS
     try:
-        conforms, report, _ = shacl_validate(
-            data_graph(dataset),
-            shacl_graph=load_shapes() if shapes is None else shapes,
-            ont_graph=ontology,
-            inference="none",
-            advanced=True,
-            allow_warnings=False,
-        )
+        with rdflib_settings_kept():
+            conforms, report, _ = shacl_validate(
+                data_graph(dataset),
+                shacl_graph=load_shapes() if shapes is None else shapes,
+                ont_graph=ontology,
+                inference="none",
+                advanced=True,
+                allow_warnings=False,
+            )
     except (ReportableRuntimeError, ParseBaseException) as exc:  # a malformed shape, or SPARQL that does not parse
         reason = str(exc).strip().splitlines()[0]
         raise ShapesError(f"the shapes cannot be applied: {reason}") from None
-    finally:
-        rdflib.NORMALIZE_LITERALS = normalize_literals
     bind_prefixes(report)
     return Report(conforms=bool(conforms), violations=_violations(report), graph=report)
 
