@@ -16,7 +16,7 @@ from kg.federation import ENV_VAR, AllowList
 from kg.formats import EXPORT_FORMATS, lookup
 from kg.linker import DEFAULT_API, MIN_SCORE, WikidataApi, online_entities, read_dump
 from kg.linker import link as run_link
-from kg.namespaces import GRAPH, bind_prefixes
+from kg.namespaces import GRAPH, bind_prefixes, compact
 from kg.queries import named_queries
 from kg.query import run
 from kg.reason import ENGINES, INFERENCE_MODES, PROFILES
@@ -70,7 +70,7 @@ def stats(inference: str) -> None:
     )
     click.echo(f"\n{'class':<40} {'instances':>9}")
     for row in counts:
-        click.echo(f"{dataset.namespace_manager.normalizeUri(row[0]):<40} {int(row[1]):>9}")
+        click.echo(f"{compact(row[0]):<40} {int(row[1]):>9}")
 
 
 def _shown(path: Path) -> Path:
