@@ -86,9 +86,10 @@ def dataset():
 @pytest.fixture(scope="session")
 def datasets(dataset):
     """The dataset under each inference mode (`none` is `dataset`); closures computed once, in the session's cache."""
-    from kg.reason import INFERENCE_MODES
+    from kg.build import dataset as built
+    from kg.inference import INFERENCE_MODES
 
-    return {mode: dataset if mode == "none" else kg.load(inference=mode) for mode in INFERENCE_MODES}
+    return {mode: dataset if mode == "none" else built(mode) for mode in INFERENCE_MODES}
 
 
 @pytest.fixture(scope="session")
@@ -120,7 +121,7 @@ def make_app(oxigraph_store):
     def make(store=None, **config):
         isolated = IsolatedStore(store or oxigraph_store, processes=config.pop("ENGINES", 1))
         stores.append(isolated)
-        return create_app({"TESTING": True, "STORE": isolated, **config})
+        return create_app({"TESTING": True, **config}, isolated)
 
     yield make
     for store in stores:

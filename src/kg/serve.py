@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from kg.store import Store
 from kg.web import create_app
 
 GUNICORN_GRACE = 30  # seconds beyond the query time limit before gunicorn itself would kill a silent worker
@@ -55,7 +56,8 @@ def gunicorn_options(app: Flask, host: str, port: int) -> dict[str, object]:
     }
 
 
-def serve(host: str = "127.0.0.1", port: int = 5000, settings: Mapping[str, object] | None = None) -> None:
-    """Build the app with `settings` (Flask config keys) and serve it until interrupted."""
-    app = create_app(settings)
+def serve(host: str = "127.0.0.1", port: int = 5000, settings: Mapping[str, object] | None = None,
+          store: Store | None = None) -> None:
+    """Build the app on `store` with `settings` (Flask config keys) and serve it until interrupted."""
+    app = create_app(settings, store)
     Server(app, gunicorn_options(app, host, port)).run()

@@ -3,8 +3,9 @@
 A store holds one or more datasets keyed by name (the inference mode: `none`, `rdfs`, `owl-rl`), answers queries
 already serialized in the requested format, exports a whole dataset as a stream, and refuses what must not reach its
 engine (`inspect`).
-Backends: `OxigraphStore` (embedded pyoxigraph), wrapped by `IsolatedStore` so that evaluation runs in worker
-processes that can be killed. A remote SPARQL backend implements the same four members.
+Backends, by name: `oxigraph` (`kg.store.oxigraph`, embedded, in memory or on disk), `rdflib` (`kg.store.reference`,
+rdflib's engine: the reference of the differential tests) and `sparql` (`kg.store.remote`, any SPARQL 1.1 server by
+URL). The embedded one is wrapped by `IsolatedStore`, so that evaluation runs in worker processes that can be killed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from kg.errors import UnknownDataset
 from kg.federation import NOTHING, AllowList
@@ -114,13 +116,37 @@ class Store(ABC):
         return info
 
 
-def open_store(*, isolate: bool = True, processes: int = 1) -> Store:
-    """The embedded store of the project's graph, one dataset per inference mode (`kg.graph.load(inference=...)`,
-    which reads the cached closures, computing them first if missing), evaluating in worker processes."""
-    from kg.graph import load, version
-    from kg.reason import INFERENCE_MODES
-    from kg.store.isolation import IsolatedStore
-    from kg.store.oxigraph import OxigraphStore
+def export_quads(nquads: bytes, fmt: Format) -> Iterator[bytes]:
+    """A dataset given as N-Quads, exported in `fmt` by `kg.export` (the project's prefixes, context and framing);
+    N-Quads itself is passed through. The rdflib dataset lives for this export only."""
+    if fmt.name == "nquads":
+        return iter([nquads])
+    from rdflib import Dataset
 
-    store = OxigraphStore.from_datasets({mode: load(inference=mode) for mode in INFERENCE_MODES}, version=version())
+    from kg.export import export
+
+    dataset = Dataset(default_union=True)
+    dataset.parse(data=nquads, format="nquads")
+    return export(dataset, fmt)
+
+
+def is_url(location: str | Path | None) -> bool:
+    return isinstance(location, str) and location.startswith(("http://", "https://"))
+
+
+def open_store(location: str | Path | None = None, *, isolate: bool = True, processes: int = 1,
+               timeout: float | None = None) -> Store:
+    """The store `kg serve` fronts: a remote SPARQL server when `location` is a URL (loaded by `kg load --into`),
+    else the embedded store built by `kg.build.store` (in memory, or on disk at `location`), evaluating in worker
+    processes unless `isolate` is false."""
+    if is_url(location):
+        from kg.store.remote import RemoteStore
+
+        remote = RemoteStore(str(location), **({"timeout": timeout} if timeout else {}))
+        remote.start()
+        return remote
+    from kg.build import store as build_store
+    from kg.store.isolation import IsolatedStore
+
+    store = build_store(Path(location) if location else None)
     return IsolatedStore(store, processes=processes) if isolate else store

@@ -1,19 +1,22 @@
-"""The embedded backend: pyoxigraph stores built once from rdflib datasets; pyoxigraph serializes every result.
+"""The embedded backend: one pyoxigraph store per dataset, in memory or on disk (built by `kg.build`); pyoxigraph
+serializes every result, here and for the other backends (:func:`respond`).
 
-Exports are written by `kg.export` from the rdflib datasets the stores were built from (kept for that), so they
-have the project's prefixes, JSON-LD context and framing.
+Exports are read from the store and written by `kg.export` (`kg.store.export_quads`), so they have the project's
+prefixes, JSON-LD context and framing; no rdflib dataset is kept while serving.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Dataset
 
-from kg.errors import KGError, QueryError
+from kg.errors import QueryError
 from kg.formats import Format
-from kg.store import PREFIX_ITEMS, QueryRequest, QueryResponse, Store
+from kg.store import PREFIX_ITEMS, QueryRequest, QueryResponse, Store, export_quads
 
 GRAPH_MEDIA_TYPES = {
     "text/turtle": ox.RdfFormat.TURTLE,
@@ -75,19 +78,25 @@ def _capped(serialize, limit: int) -> tuple[bytes, bool]:
 
 
 class OxigraphStore(Store):
-    """Datasets held in in-memory pyoxigraph stores."""
+    """Datasets held in pyoxigraph stores: in memory, or opened read-only from the directories of `location`."""
 
-    def __init__(self, stores: Mapping[str, ox.Store], *, version: str, sources: Mapping[str, Dataset] | None = None):
+    def __init__(self, stores: Mapping[str, ox.Store], *, version: str, location: Path | None = None):
         self._stores = dict(stores)
-        self._sources = dict(sources or {})
         self._graphs = {name: frozenset(g.value for g in s.named_graphs()) for name, s in self._stores.items()}
+        self._location, self._pid, self._left = location, os.getpid(), []
         self.version = version
 
     @classmethod
+    def open(cls, location: Path, modes: Iterable[str], *, version: str) -> OxigraphStore:
+        """The on-disk datasets built by `kg.build.store(location)`, opened read-only."""
+        return cls({mode: ox.Store.read_only(str(Path(location) / mode)) for mode in modes}, version=version,
+                   location=Path(location))
+
+    @classmethod
     def from_datasets(cls, datasets: Mapping[str, Dataset], **kwargs) -> OxigraphStore:
-        """Build one pyoxigraph store per rdflib dataset: serialized to N-Quads once and bulk-loaded."""
+        """In-memory stores of rdflib datasets (serialized to N-Quads once and bulk-loaded): for tests and tools."""
         return cls({name: cls.load(ds.serialize(format="nquads", encoding="utf-8")) for name, ds in datasets.items()},
-                   sources=datasets, **kwargs)
+                   **kwargs)
 
     @staticmethod
     def load(nquads: bytes, empty_graphs: tuple[str, ...] = ()) -> ox.Store:
@@ -97,6 +106,16 @@ class OxigraphStore(Store):
             store.add_graph(ox.NamedNode(iri))
         return store
 
+    def _store(self, name: str) -> ox.Store:
+        """The store of dataset `name`; on disk, opened again in a forked process, whose inherited descriptors may be
+        closed (the engines close them). The old handles are kept, never dropped: dropping one would close
+        descriptor numbers that may belong to something else by now."""
+        if self._location is not None and self._pid != os.getpid():
+            self._left.append(self._stores)
+            self._stores = {mode: ox.Store.read_only(str(self._location / mode)) for mode in self._stores}
+            self._pid = os.getpid()
+        return self._stores[name]
+
     @property
     def datasets(self) -> tuple[str, ...]:
         return tuple(self._stores)
@@ -105,13 +124,18 @@ class OxigraphStore(Store):
         self.check_dataset(dataset)
         return self._graphs[dataset]
 
-    def export(self, dataset: str, fmt: Format) -> Iterator[bytes]:
-        from kg.export import export
-
+    def size(self, dataset: str) -> int:
+        """The number of quads of `dataset`."""
         self.check_dataset(dataset)
-        if dataset not in self._sources:
-            raise KGError(f"dataset {dataset!r} was not built from an rdflib dataset: it cannot be exported")
-        return export(self._sources[dataset], fmt)
+        return len(self._store(dataset))
+
+    def quads(self, dataset: str, graph: str) -> bytes:
+        """The triples of one named graph of `dataset`, as N-Triples."""
+        return self._store(dataset).dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+
+    def export(self, dataset: str, fmt: Format) -> Iterator[bytes]:
+        self.check_dataset(dataset)
+        return export_quads(self._store(dataset).dump(format=ox.RdfFormat.N_QUADS), fmt)
 
     def evaluate(self, request: QueryRequest) -> QueryResponse:
         self.check_dataset(request.dataset)
@@ -123,34 +147,36 @@ class OxigraphStore(Store):
         if request.named_graphs:
             options["named_graphs"] = [ox.NamedNode(g) for g in request.named_graphs]
         try:
-            result = self._stores[request.dataset].query(request.text, **options)
-            return self._serialize(result, request)
+            result = self._store(request.dataset).query(request.text, **options)
+            return respond(result, request)
         except SyntaxError as exc:
             raise QueryError(f"query failed: {' '.join(str(exc).split())}") from None
         except (OSError, ValueError) as exc:
             raise QueryError(f"query evaluation failed: {' '.join(str(exc).split())}") from None
 
-    @staticmethod
-    def _serialize(result, request: QueryRequest) -> QueryResponse:
-        media_type = request.media_type
-        if isinstance(result, ox.QueryBoolean):
-            return QueryResponse(result.serialize(format=RESULT_MEDIA_TYPES[media_type]), media_type, 1, False)
-        if isinstance(result, ox.QuerySolutions):
-            tsv, truncated = _capped(lambda out: result.serialize(out, format=ox.QueryResultsFormat.TSV),
-                                     request.max_rows + 1)
-            rows = tsv.count(b"\n") - 1
-            target = RESULT_MEDIA_TYPES[media_type]
-            if target != ox.QueryResultsFormat.TSV:
-                body = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV).serialize(format=target)
-                if truncated and target == ox.QueryResultsFormat.JSON and body.startswith(b'{"head":{'):
-                    body = b'{"head":{"truncated":true,' + body[len(b'{"head":{'):]
-            else:
-                body = tsv
-            return QueryResponse(body, media_type, rows, truncated)
-        nt, truncated = _capped(lambda out: result.serialize(out, format=ox.RdfFormat.N_TRIPLES), request.max_rows)
-        target = GRAPH_MEDIA_TYPES[media_type]
-        body = nt
-        if target != ox.RdfFormat.N_TRIPLES:
-            prefixes = {p: ns for p, ns in PREFIX_ITEMS if b"<" + ns.encode() in nt} if target in PREFIXED else None
-            body = ox.serialize(ox.parse(nt, ox.RdfFormat.N_TRIPLES), format=target, prefixes=prefixes)
-        return QueryResponse(body, media_type, nt.count(b"\n"), truncated)
+
+def respond(result, request: QueryRequest) -> QueryResponse:
+    """A query result (pyoxigraph's boolean, solutions, or any iterable of triples) in the requested media type,
+    cut at the row cap."""
+    media_type = request.media_type
+    if isinstance(result, ox.QueryBoolean):
+        return QueryResponse(result.serialize(format=RESULT_MEDIA_TYPES[media_type]), media_type, 1, False)
+    if isinstance(result, ox.QuerySolutions):
+        tsv, truncated = _capped(lambda out: result.serialize(out, format=ox.QueryResultsFormat.TSV),
+                                 request.max_rows + 1)
+        rows = tsv.count(b"\n") - 1
+        target = RESULT_MEDIA_TYPES[media_type]
+        if target != ox.QueryResultsFormat.TSV:
+            body = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV).serialize(format=target)
+            if truncated and target == ox.QueryResultsFormat.JSON and body.startswith(b'{"head":{'):
+                body = b'{"head":{"truncated":true,' + body[len(b'{"head":{'):]
+        else:
+            body = tsv
+        return QueryResponse(body, media_type, rows, truncated)
+    nt, truncated = _capped(lambda out: ox.serialize(result, out, format=ox.RdfFormat.N_TRIPLES), request.max_rows)
+    target = GRAPH_MEDIA_TYPES[media_type]
+    body = nt
+    if target != ox.RdfFormat.N_TRIPLES:
+        prefixes = {p: ns for p, ns in PREFIX_ITEMS if b"<" + ns.encode() in nt} if target in PREFIXED else None
+        body = ox.serialize(ox.parse(nt, ox.RdfFormat.N_TRIPLES), format=target, prefixes=prefixes)
+    return QueryResponse(body, media_type, nt.count(b"\n"), truncated)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 
+from kg.inference import BY_NAME
 from kg.namespaces import PREFIXES
 from kg.queries import NamedQuery, named_queries
 from kg.store import DEFAULT_DATASET
@@ -16,7 +17,6 @@ from kg.web.sparql import Operation, answer
 
 bp = Blueprint("ui", __name__)
 
-INFERENCE_LABELS = {"none": "none (asserted triples)", "rdfs": "RDFS", "owl-rl": "OWL 2 RL"}
 
 CSP = "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 DEFAULT_QUERY = """SELECT ?claim ?value ?label WHERE {
@@ -70,7 +70,7 @@ def index() -> str:
     return render_template("query.html", query=query or DEFAULT_QUERY, run=bool(query), config=config,
                            examples=get_queries().values(), default_inference=DEFAULT_DATASET,
                            inference=inference if inference in modes else DEFAULT_DATASET,
-                           inference_modes=[(m, INFERENCE_LABELS.get(m, m)) for m in modes])
+                           inference_modes=[(m, BY_NAME[m].label if m in BY_NAME else m) for m in modes])
 
 
 @bp.route("/queries/<name>")
