@@ -34,5 +34,9 @@ class EngineFailure(KGError):
     """The query engine died while evaluating a query (it is replaced; other queries are unaffected)."""
 
 
+class RemoteError(KGError):
+    """The remote SPARQL server of the `sparql` backend cannot be reached, failed, or answered something unreadable."""
+
+
 class UnknownDataset(KGError):
     """A dataset name (inference mode) that the store does not hold."""

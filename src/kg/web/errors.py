@@ -12,7 +12,7 @@ import json
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from kg.errors import EngineFailure, KGError, QueryError, QueryTimeout, UnknownDataset
+from kg.errors import EngineFailure, KGError, QueryError, QueryTimeout, RemoteError, UnknownDataset
 from kg.federation import FederationRefused
 from kg.formats import UnknownFormat
 from kg.web.negotiation import NotAcceptable, best_media_type
@@ -35,6 +35,7 @@ STATUS: tuple[tuple[type[KGError], int], ...] = (
     (QueryError, 400),  # malformed or rejected (nesting, a FROM graph outside the dataset)
     (QueryTimeout, 503),
     (EngineFailure, 500),
+    (RemoteError, 502),  # the remote SPARQL server behind `kg serve --store URL` failed
 )
 ERROR_TYPES = ("text/plain", "application/json", "text/html")
 
