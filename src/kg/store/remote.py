@@ -17,6 +17,8 @@ parameter; other servers ignore it and have their own, such as `oxigraph serve -
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -35,8 +37,8 @@ from kg.store import PREFIX_ITEMS, QueryRequest, QueryResponse, Store, export_qu
 INFERRED = {"owl-rl": str(GRAPH.inferred), "rdfs": str(GRAPH["inferred-rdfs"])}
 ASSERTED = tuple(str(source.graph) for source in SOURCES)
 EMPTY_GRAPH = "urn:x-kg:empty"  # named as the default graph when a request's default graph must be empty
-ACCEPT = ("application/sparql-results+json, application/sparql-results+xml;q=0.9, application/n-triples, "
-          "text/turtle;q=0.9, application/rdf+xml;q=0.5")
+ACCEPT_RESULTS = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
+ACCEPT_GRAPH = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
 RESULT_TYPES = {"application/sparql-results+json": ox.QueryResultsFormat.JSON,
                 "application/sparql-results+xml": ox.QueryResultsFormat.XML}
 GRAPH_TYPES = {"application/n-triples": ox.RdfFormat.N_TRIPLES, "text/plain": ox.RdfFormat.N_TRIPLES,
@@ -60,7 +62,7 @@ class RemoteStore(Store):
         """
         if self._graphs:
             return
-        body, media_type = self._request({"query": GRAPH_SIZES}, self.timeout)
+        body, media_type = self._request({"query": GRAPH_SIZES}, self.timeout, ACCEPT_RESULTS)
         sizes = {row["g"].value: row["n"].value for row in _solutions(body, media_type)
                  if row["g"].value in (*ASSERTED, *INFERRED.values())}
         asserted = frozenset(g for g in ASSERTED if g in sizes)
@@ -95,10 +97,11 @@ class RemoteStore(Store):
                 named = sorted(held)
             params += [("default-graph-uri", g) for g in default] + [("named-graph-uri", g) for g in named]
         params.append(("timeout", str(int(request.timeout * 1000))))
-        body, media_type = self._request(params, request.timeout)
+        accept = ACCEPT_GRAPH if info.returns_graph else ACCEPT_RESULTS
+        body, media_type = self._request(params, request.timeout, accept)
         try:
             if media_type in RESULT_TYPES:
-                result = ox.parse_query_results(body, RESULT_TYPES[media_type])
+                result = _solutions(body, media_type)
             elif media_type in GRAPH_TYPES:
                 result = ox.parse(body, GRAPH_TYPES[media_type])
             else:
@@ -107,7 +110,7 @@ class RemoteStore(Store):
             from kg.store.oxigraph import respond
 
             return respond(result, request)
-        except SyntaxError as exc:
+        except (SyntaxError, ValueError) as exc:
             raise RemoteError(f"{self.url} sent a result that does not parse: {' '.join(str(exc).split())}") from None
 
     def export(self, dataset: str, fmt: Format) -> Iterator[bytes]:
@@ -116,7 +119,7 @@ class RemoteStore(Store):
         quads = []
         for graph in sorted(self._graphs[dataset]):
             text = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
-            body, media_type = self._request({"query": text}, max(self.timeout, 60.0))
+            body, media_type = self._request({"query": text}, max(self.timeout, 60.0), ACCEPT_GRAPH)
             if media_type not in GRAPH_TYPES:
                 raise RemoteError(f"{self.url} answered a CONSTRUCT in {media_type or 'no media type'}")
             quads += [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph))
@@ -128,7 +131,7 @@ class RemoteStore(Store):
         base = f"BASE <{request.base_iri}>\n" if request.base_iri else ""
         return base + "".join(f"PREFIX {prefix}: <{iri}>\n" for prefix, iri in PREFIX_ITEMS)
 
-    def _request(self, params, timeout: float) -> tuple[bytes, str]:
+    def _request(self, params, timeout: float, accept: str) -> tuple[bytes, str]:
         """POST a query (form-encoded, as the protocol allows); return the body and its media type within `timeout`.
 
         :raise QueryError: the server refused the query (4xx), with the first line of its reason.
@@ -137,7 +140,7 @@ class RemoteStore(Store):
         """
         deadline = time.monotonic() + timeout
         data = urlencode(params).encode()
-        headers = {"Accept": ACCEPT, "Content-Type": "application/x-www-form-urlencoded"}
+        headers = {"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"}
         try:
             with urllib.request.urlopen(urllib.request.Request(self.url, data, headers), timeout=timeout) as response:
                 parts = []
@@ -162,9 +165,23 @@ class RemoteStore(Store):
 
 
 def _solutions(body: bytes, media_type: str):
+    """Parsed SPARQL results; JSON results with blank node ids that are not valid labels (Virtuoso's `nodeID://b1`)
+    or the old `typed-literal` type are mended first."""
     if media_type not in RESULT_TYPES:
         raise RemoteError(f"expected SPARQL results, got {media_type or 'no media type'}")
-    return ox.parse_query_results(body, RESULT_TYPES[media_type])
+    try:
+        return ox.parse_query_results(body, RESULT_TYPES[media_type])
+    except SyntaxError:
+        if RESULT_TYPES[media_type] != ox.QueryResultsFormat.JSON:
+            raise
+    document = json.loads(body)
+    for row in document.get("results", {}).get("bindings", []):
+        for term in row.values():
+            if term.get("type") == "bnode":
+                term["value"] = re.sub(r"[^A-Za-z0-9_]", "_", term["value"])
+            elif term.get("type") == "typed-literal":
+                term["type"] = "literal"
+    return ox.parse_query_results(json.dumps(document).encode(), ox.QueryResultsFormat.JSON)
 
 
 def _first_line(body: bytes) -> str:
