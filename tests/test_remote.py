@@ -100,14 +100,24 @@ class Fronted:
         return QueryResponse(body, JSON, 0, False)
 
 
+# Seen on Virtuoso 7.2.5 and not yet resolved (issue 11): lower-bounds and strategy-components differ in literal
+# forms (xsd:duration stored as seconds, "86400.0"; booleans as 0/1); events-in-morocco differs in every mode.
+VIRTUOSO_DIFFERS = {"lower-bounds", "strategy-components", "events-in-morocco"}
+
+
 @pytest.mark.parametrize("mode", INFERENCE_MODES)
 @pytest.mark.parametrize("name", sorted(QUERIES))
-def test_competency_question_through_kg_serve_answers_as_the_embedded_store(fronted, embedded, name, mode):
+def test_competency_question_through_kg_serve_answers_as_the_embedded_store(remote, fronted, embedded, name, mode,
+                                                                            request):
+    if remote[0].name == "virtuoso" and name in VIRTUOSO_DIFFERS:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="a known Virtuoso difference (issue 11)"))
     text = QUERIES[name].text
     assert answer(Fronted(fronted), text, mode) == answer(embedded, text, mode)
 
 
-def test_the_modes_are_the_embedded_ones(fronted, embedded):
+def test_the_modes_are_the_embedded_ones(remote, fronted, embedded, request):
+    if remote[0].name == "virtuoso":
+        request.applymarker(pytest.mark.xfail(strict=True, reason="Virtuoso matches no graph by GRAPH ?g {}"))
     status, body = get(fronted, {"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g {} }", "inference": "none"})
     assert status == 200
     assert {b["g"]["value"] for b in json.loads(body)["results"]["bindings"]} == set(embedded.graphs("none"))

@@ -292,20 +292,6 @@ def load(url: str, location: str | None, user: str | None, password: str | None,
 
 
 @main.command()
-@click.option("--triples", type=click.IntRange(min=1000), required=True, help="About how many triples to make.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="The project directory to write (ontology/ and data/); build it with KG_HOME=DIR kg build.")
-@click.option("--seed", type=int, default=0, show_default=True)
-def synth(triples: int, out: Path, seed: int) -> None:
-    """Write a synthetic project of the shipped graph's shape (claims with evidence and periods, events, nested
-    places, Wikidata-model statements) with about N triples, for benchmarks."""
-    from kg.synth import write_project
-
-    written = write_project(out, triples, seed)
-    click.echo(f"{written} triples written to {out}")
-
-
-@main.command()
 def context() -> None:
     """Print the JSON-LD context generated from the ontology (ontology/context.jsonld is this output)."""
     from kg import export as export_module
