@@ -36,6 +36,8 @@ class QueryRequest:
     base_iri: str | None = None  # for relative IRIs in the query; the protocol suggests the endpoint's URL
     timeout: float = 10.0
     max_rows: int = 10_000
+    max_bytes: int = 16_000_000  # answers larger than this are cut, like the row cap
+    federated: bool = False  # the query check found SERVICE calls (all allowed): it needs an engine with network
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Store(ABC):
     """A read-only SPARQL store holding datasets by name."""
 
     version: str
+    containment = "none"  # how the engines are kept from making outbound requests (see kg.store.isolation)
 
     @property
     @abstractmethod
@@ -114,13 +117,14 @@ class Store(ABC):
         return info
 
 
-def open_store(*, isolate: bool = True, processes: int = 1) -> Store:
+def open_store(*, isolate: bool = True, **engine_options) -> Store:
     """The embedded store of the project's graph, one dataset per inference mode (`kg.graph.load(inference=...)`,
-    which reads the cached closures, computing them first if missing), evaluating in worker processes."""
+    which reads the cached closures, computing them first if missing), evaluating in worker processes
+    (`kg.store.isolation.IsolatedStore` with `engine_options`)."""
     from kg.graph import load, version
     from kg.reason import INFERENCE_MODES
     from kg.store.isolation import IsolatedStore
     from kg.store.oxigraph import OxigraphStore
 
     store = OxigraphStore.from_datasets({mode: load(inference=mode) for mode in INFERENCE_MODES}, version=version())
-    return IsolatedStore(store, processes=processes) if isolate else store
+    return IsolatedStore(store, **engine_options) if isolate else store

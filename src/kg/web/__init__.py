@@ -29,8 +29,9 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     store = app.config.get("STORE")
     if store is None:
         from kg.store import open_store
+        from kg.store.isolation import engine_options
 
-        store = open_store(processes=app.config["ENGINES"])
+        store = open_store(**engine_options(app.config))
     resources.init_app(app, store)
     errors.init_app(app)
     ui.init_app(app)
