@@ -173,9 +173,10 @@ def _evaluate(store: Store, request: QueryRequest, contained: bool) -> QueryResp
 _REPLACED = "the engine has been replaced"
 
 
-def _engine_main(conn: Connection, store: Store, kinds: tuple[str, ...], probe_port: int,
+def _engine_main(conn: Connection, store: Store, kinds: tuple[str, ...] | None, probe_port: int,
                  memory_mb: int | None) -> None:
-    """Contain this process, report how, then serve requests from `conn` until the pipe closes; die with the parent."""
+    """Contain this process by the first of `kinds` that works (None: keep the network, for federation), report
+    how, then serve requests from `conn` until the pipe closes; die with the parent."""
     faulthandler.disable()  # a crash is reported once, by the parent, not as an inherited stack dump
     os.environ["RUST_BACKTRACE"] = "0"  # nor as a Rust backtrace per allocation failure
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -189,7 +190,7 @@ def _engine_main(conn: Connection, store: Store, kinds: tuple[str, ...], probe_p
     keep = conn.fileno()
     os.closerange(3, keep)
     os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
-    containment = _contain_first(kinds, probe_port) if kinds else NETWORKED
+    containment = NETWORKED if kinds is None else _contain_first(kinds, probe_port)
     _limit_memory(memory_mb)
     conn.send(containment)
     contained = containment != NETWORKED
@@ -213,7 +214,7 @@ def _engine_main(conn: Connection, store: Store, kinds: tuple[str, ...], probe_p
 
 
 class _Engine:
-    def __init__(self, store: Store, kinds: tuple[str, ...], probe_port: int, memory_mb: int | None):
+    def __init__(self, store: Store, kinds: tuple[str, ...] | None, probe_port: int, memory_mb: int | None):
         self.conn, child = _FORK.Pipe()
         self.process = _FORK.Process(target=_engine_main, args=(child, store, kinds, probe_port, memory_mb),
                                      daemon=True, name="kg-engine")
@@ -238,7 +239,7 @@ class _Engine:
 class _Pool:
     """Engines of one kind: at most `size`, forked when first needed; a killed engine frees its slot."""
 
-    def __init__(self, name: str, size: int, kinds: tuple[str, ...]):
+    def __init__(self, name: str, size: int, kinds: tuple[str, ...] | None):
         self.name, self.size, self.kinds = name, size, kinds
         self.idle: list[_Engine] = []
         self.free = size
@@ -284,8 +285,10 @@ class IsolatedStore(Store):
         reserved = 1 if self.processes >= 2 else 0
         self._general = _Pool("general", self.processes - reserved, self.containments)
         self._reserved = _Pool("reserved", reserved, self.containments)
-        self._networked = _Pool("federation", self.federation, ())
+        self._networked = _Pool("federation", self.federation, None)
         self._fast: OrderedDict[bytes, None] = OrderedDict()
+        if getattr(self, "_probe", None) is not None:
+            self._probe.close()  # a forked child's copy of its parent's listener, or this process's own, closed
         self._probe = socket.create_server(("127.0.0.1", 0))  # never accepts: only an engine's check connects
 
     @property
@@ -338,7 +341,7 @@ class IsolatedStore(Store):
                 pool.free += 1
                 self._lock.notify()
             raise
-        if pool.kinds:
+        if pool.kinds is not None:
             self.containment = engine.containment
         return engine
 
@@ -434,6 +437,7 @@ class IsolatedStore(Store):
         return reply
 
     def close(self) -> None:
+        """Stop the idle engines (busy ones are stopped by their callers) and the listener of their check."""
         if self._owner != os.getpid():
             return
         with self._lock:
@@ -442,3 +446,5 @@ class IsolatedStore(Store):
                 pool.idle, pool.free = [], pool.size
         for engine in engines:
             engine.stop()
+        self._probe.close()
+        self._probe, self._owner = None, None  # a later query starts afresh

@@ -7,6 +7,7 @@ have the project's prefixes, JSON-LD context and framing.
 from __future__ import annotations
 
 import errno
+import re
 from collections.abc import Iterator, Mapping
 
 import pyoxigraph as ox
@@ -198,8 +199,14 @@ _NETWORK_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ENETUNREACH, errn
                    errno.EACCES, errno.EPERM, errno.EADDRNOTAVAIL}
 
 
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")  # pyoxigraph names the errno in the message, not in `errno`
+
+
 def _network_error(exc: OSError) -> bool:
-    return exc.errno in _NETWORK_ERRNOS or isinstance(exc, ConnectionError) or "lookup address" in str(exc)
+    code = exc.errno
+    if code is None and (found := _OS_ERROR.search(str(exc))):
+        code = int(found.group(1))
+    return code in _NETWORK_ERRNOS or isinstance(exc, ConnectionError) or "lookup address" in str(exc)
 
 
 def _one_line(exc: Exception) -> str:
