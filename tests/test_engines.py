@@ -324,3 +324,54 @@ def test_varying_a_comment_does_not_grow_the_cache_past_its_bytes(make_app):
     assert 0 < cache.bytes <= 50_000
     assert cache.get(next(iter(cache._entries))) is not None and len(cache._entries) < 40
 
+
+
+# Remote failures of allowed SERVICE calls ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def garbage_endpoint():
+    """A SPARQL endpoint stand-in on 127.0.0.1 that answers every query with text that is not SPARQL results."""
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's naming)
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = b"not SPARQL results"
+            self.send_response(200)
+            self.send_header("Content-Type", JSON)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/sparql"
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_allowed_endpoint_that_answers_garbage_is_a_502(make_app, garbage_endpoint):
+    client = make_app(ALLOW_SERVICE=(garbage_endpoint,)).test_client()
+    query = f"SELECT * WHERE {{ SERVICE <{garbage_endpoint}> {{ ?s ?p ?o }} }}"
+    response = client.get("/sparql", query_string={"query": query})
+    assert response.status_code == 502
+    assert response.text.startswith("502: a SERVICE endpoint gave an unusable answer: ")
+    assert client.get("/sparql", query_string={"query": query}).status_code == 502  # the engine lived on
+
+
+def test_an_allowed_endpoint_that_cannot_be_reached_is_a_502(make_app):
+    with socket.socket() as sock:  # a port with no listener
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    endpoint = f"http://127.0.0.1:{port}/sparql"
+    client = make_app(ALLOW_SERVICE=(endpoint,)).test_client()
+    query = f"SELECT * WHERE {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }}"
+    response = client.get("/sparql", query_string={"query": query})
+    assert response.status_code == 502
+    assert response.text.startswith("502: a SERVICE endpoint could not be reached: ")
