@@ -375,3 +375,21 @@ def test_an_allowed_endpoint_that_cannot_be_reached_is_a_502(make_app):
     response = client.get("/sparql", query_string={"query": query})
     assert response.status_code == 502
     assert response.text.startswith("502: a SERVICE endpoint could not be reached: ")
+
+
+def test_security_md_gives_every_limit_with_its_setting_default_and_test():
+    from pathlib import Path
+
+    from kg.web.settings import SETTINGS
+
+    root = Path(__file__).parent.parent
+    rows = [line.split("|") for line in (root / "SECURITY.md").read_text(encoding="utf-8").splitlines()
+            if line.startswith("| ") and "` | `" in line]
+    documented = {cells[2].strip(" `"): (cells[3].strip(" `"), cells[5].strip(" `")) for cells in rows}
+    limits = {s.name: s for s in SETTINGS if isinstance(s.default, int | float) and not isinstance(s.default, bool)}
+    assert len(limits) >= 10 and limits.keys() <= documented.keys()
+    for name, (default, test) in documented.items():
+        assert default == str(limits[name].default), name
+        path, _, function = test.partition("::")
+        assert (root / path).is_file(), test
+        assert not function or f"def {function}(" in (root / path).read_text(encoding="utf-8"), test
