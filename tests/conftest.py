@@ -112,14 +112,17 @@ def oxigraph_store(dataset):
 
 @pytest.fixture
 def make_app(oxigraph_store):
-    """Build apps on the session's store (evaluation in worker processes); their engines stop after the test."""
-    from kg.store.isolation import IsolatedStore
+    """Build apps on the session's store (evaluation in one engine process, 1 GB at most, unless ENGINES and
+    ENGINE_MEMORY_MB say otherwise); their engines stop after the test."""
+    from kg.store.isolation import IsolatedStore, engine_options
     from kg.web import create_app
+    from kg.web.settings import defaults
 
     stores = []
 
     def make(store=None, **config):
-        isolated = IsolatedStore(store or oxigraph_store, processes=config.pop("ENGINES", 1))
+        settings = {**defaults(), "ENGINES": 1, "ENGINE_MEMORY_MB": 1024, **config}
+        isolated = IsolatedStore(store or oxigraph_store, **engine_options(settings))
         stores.append(isolated)
         return create_app({"TESTING": True, **config}, isolated)
 

@@ -403,11 +403,13 @@ def serve(host: str, port: int, location: str | None, **settings) -> None:
     first, or opened from --store PATH) or on a remote SPARQL server (--store URL)."""
     from kg.serve import serve as run_server
     from kg.store import open_store
+    from kg.store.isolation import engine_options
 
     try:
         settings["allow_service"] = (*sorted(AllowList.from_env().endpoints), *settings["allow_service"])
-        store = open_store(location, processes=settings["engines"], timeout=settings["query_timeout"])
+        config = {name.upper(): value for name, value in settings.items()}
+        store = open_store(location, timeout=settings["query_timeout"], **engine_options(config))
         click.echo(f"Serving the SPARQL endpoint at http://{host}:{port}/sparql", err=True)
-        run_server(host, port, {name.upper(): value for name, value in settings.items()}, store)
+        run_server(host, port, config, store)
     except KGError as exc:
         _fail(exc)

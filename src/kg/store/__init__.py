@@ -38,6 +38,8 @@ class QueryRequest:
     base_iri: str | None = None  # for relative IRIs in the query; the protocol suggests the endpoint's URL
     timeout: float = 10.0
     max_rows: int = 10_000
+    max_bytes: int = 16_000_000  # answers larger than this are cut, like the row cap
+    federated: bool = False  # the query check found SERVICE calls (all allowed): it needs an engine with network
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Store(ABC):
     """A read-only SPARQL store holding datasets by name."""
 
     version: str
+    containment = "none"  # how the engines are kept from making outbound requests (see kg.store.isolation)
 
     @property
     @abstractmethod
@@ -134,11 +137,11 @@ def is_url(location: str | Path | None) -> bool:
     return isinstance(location, str) and location.startswith(("http://", "https://"))
 
 
-def open_store(location: str | Path | None = None, *, isolate: bool = True, processes: int = 1,
-               timeout: float | None = None) -> Store:
+def open_store(location: str | Path | None = None, *, isolate: bool = True, timeout: float | None = None,
+               **engine_options) -> Store:
     """The store `kg serve` fronts: a remote SPARQL server when `location` is a URL (loaded by `kg load --into`),
-    else the embedded store built by `kg.build.store` (in memory, or on disk at `location`), evaluating in worker
-    processes unless `isolate` is false."""
+    else the embedded store built by `kg.build.store` (in memory, or on disk at `location`), evaluating in engine
+    processes (`kg.store.isolation.IsolatedStore` with `engine_options`) unless `isolate` is false."""
     if is_url(location):
         from kg.store.remote import RemoteStore
 
@@ -149,4 +152,4 @@ def open_store(location: str | Path | None = None, *, isolate: bool = True, proc
     from kg.store.isolation import IsolatedStore
 
     store = build_store(Path(location) if location else None)
-    return IsolatedStore(store, processes=processes) if isolate else store
+    return IsolatedStore(store, **engine_options) if isolate else store

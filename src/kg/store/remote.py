@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 
-from kg.errors import KGError, QueryError, QueryTimeout, RemoteError
+from kg.errors import KGError, QueryError, QueryTimeout, RemoteFailure
 from kg.formats import Format
 from kg.graph import SOURCES
 from kg.inference import INFERENCE_MODES
@@ -58,7 +58,7 @@ class RemoteStore(Store):
     def start(self) -> None:
         """Read which of the project's graphs the server holds (and how large they are, for the version).
 
-        :raise RemoteError: the server cannot be reached, or holds none of the project's graphs.
+        :raise RemoteFailure: the server cannot be reached, or holds none of the project's graphs.
         """
         if self._graphs:
             return
@@ -67,7 +67,7 @@ class RemoteStore(Store):
                  if row["g"].value in (*ASSERTED, *INFERRED.values())}
         asserted = frozenset(g for g in ASSERTED if g in sizes)
         if not asserted:
-            raise RemoteError(f"{self.url} holds none of the project's graphs; fill it with `kg load --into`")
+            raise RemoteFailure(f"{self.url} holds none of the project's graphs; fill it with `kg load --into`")
         self._graphs = {mode: asserted | ({INFERRED[mode]} if mode in INFERRED else set())
                         for mode in INFERENCE_MODES if mode not in INFERRED or INFERRED[mode] in sizes}
         self.version = hashlib.sha256(repr((self.url, sorted(sizes.items()))).encode()).hexdigest()[:16]
@@ -105,13 +105,13 @@ class RemoteStore(Store):
             elif media_type in GRAPH_TYPES:
                 result = ox.parse(body, GRAPH_TYPES[media_type])
             else:
-                raise RemoteError(f"{self.url} answered in {media_type or 'no media type'}, which is not a SPARQL "
+                raise RemoteFailure(f"{self.url} answered in {media_type or 'no media type'}, which is not a SPARQL "
                                   "result or RDF format")
             from kg.store.oxigraph import respond
 
             return respond(result, request)
         except (SyntaxError, ValueError) as exc:
-            raise RemoteError(f"{self.url} sent a result that does not parse: {' '.join(str(exc).split())}") from None
+            raise RemoteFailure(f"{self.url} sent a result that does not parse: {' '.join(str(exc).split())}") from None
 
     def export(self, dataset: str, fmt: Format) -> Iterator[bytes]:
         """The dataset read graph by graph from the server, exported as the embedded store exports it."""
@@ -121,7 +121,7 @@ class RemoteStore(Store):
             text = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
             body, media_type = self._request({"query": text}, max(self.timeout, 60.0), ACCEPT_GRAPH)
             if media_type not in GRAPH_TYPES:
-                raise RemoteError(f"{self.url} answered a CONSTRUCT in {media_type or 'no media type'}")
+                raise RemoteFailure(f"{self.url} answered a CONSTRUCT in {media_type or 'no media type'}")
             quads += [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph))
                       for t in ox.parse(body, GRAPH_TYPES[media_type])]
         return export_quads(ox.serialize(quads, format=ox.RdfFormat.N_QUADS), fmt)
@@ -136,7 +136,7 @@ class RemoteStore(Store):
 
         :raise QueryError: the server refused the query (4xx), with the first line of its reason.
         :raise QueryTimeout: no complete answer within `timeout`.
-        :raise RemoteError: the server cannot be reached or failed (5xx).
+        :raise RemoteFailure: the server cannot be reached or failed (5xx).
         """
         deadline = time.monotonic() + timeout
         data = urlencode(params).encode()
@@ -154,13 +154,13 @@ class RemoteStore(Store):
             reason = _first_line(exc.read(4096)) or exc.reason
             if 400 <= exc.code < 500:
                 raise QueryError(f"the SPARQL server refused the query ({exc.code}): {reason}") from None
-            raise RemoteError(f"the SPARQL server failed ({exc.code}): {reason}") from None
+            raise RemoteFailure(f"the SPARQL server failed ({exc.code}): {reason}") from None
         except TimeoutError:
             raise QueryTimeout(f"query stopped after the time limit of {timeout:g} s") from None
         except (urllib.error.URLError, OSError) as exc:
             if isinstance(getattr(exc, "reason", None), TimeoutError):
                 raise QueryTimeout(f"query stopped after the time limit of {timeout:g} s") from None
-            raise RemoteError(f"the SPARQL server at {self.url} cannot be reached: "
+            raise RemoteFailure(f"the SPARQL server at {self.url} cannot be reached: "
                               f"{getattr(exc, 'reason', None) or exc}") from None
 
 
@@ -168,7 +168,7 @@ def _solutions(body: bytes, media_type: str):
     """Parsed SPARQL results; JSON results with blank node ids that are not valid labels (Virtuoso's `nodeID://b1`)
     or the old `typed-literal` type are mended first."""
     if media_type not in RESULT_TYPES:
-        raise RemoteError(f"expected SPARQL results, got {media_type or 'no media type'}")
+        raise RemoteFailure(f"expected SPARQL results, got {media_type or 'no media type'}")
     try:
         return ox.parse_query_results(body, RESULT_TYPES[media_type])
     except SyntaxError:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, current_app, request
 
-from kg.errors import EngineFailure, QueryTimeout
+from kg.errors import EngineFailure, EnginesBusy, QueryTimeout
 from kg.formats import GRAPH_FORMATS, RESULT_FORMATS
 from kg.store import QueryRequest
 from kg.web import negotiation
@@ -156,11 +156,15 @@ def answer(operation: Operation) -> Response:
             default_graphs=operation.default_graphs, named_graphs=operation.named_graphs,
             union_default_graph=config["UNION_DEFAULT_GRAPH"], base_iri=request.base_url,
             timeout=min(operation.timeout or limit, limit), max_rows=config["MAX_ROWS"],
+            max_bytes=config["MAX_RESPONSE_BYTES"], federated=bool(info.services),
         )
         try:
             result = store.evaluate(query)
         except QueryTimeout:
             counters.add("timeouts")
+            raise
+        except EnginesBusy:
+            counters.add("engines_busy")
             raise
         except EngineFailure:
             counters.add("engine_failures")
