@@ -18,11 +18,11 @@ from pathlib import Path
 from kg.errors import UnknownDataset
 from kg.federation import NOTHING, AllowList
 from kg.formats import Format
-from kg.namespaces import PREFIXES
+from kg.namespaces import QUERY_PREFIXES
 from kg.store import guard
 
 DEFAULT_DATASET = "none"
-PREFIX_ITEMS: tuple[tuple[str, str], ...] = tuple((p, str(ns)) for p, ns in PREFIXES.items())
+PREFIX_ITEMS: tuple[tuple[str, str], ...] = tuple(QUERY_PREFIXES.items())  # the project's and WDQS's
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The SPARQL 1.1 Protocol query operation at /sparql: GET, POST form and POST direct; read-only.
 
-Every query passes the store's `inspect` (form, nesting, outbound targets, the federation allow-list) before
-content negotiation and before the engine; answers are cached per dataset version and carry an ETag, so a repeated
+Every query is rewritten first (kg.rewrite: local services such as WDQS's label service), then passes the store's
+`inspect` (form, nesting, outbound targets, the federation allow-list) before content negotiation and before the
+engine; answers are cached per dataset version and carry an ETag, so a repeated
 request costs a lookup or a 304. Answers of federated queries (SERVICE) depend on another endpoint: they are
 neither cached nor given an ETag.
 """
@@ -9,12 +10,13 @@ neither cached nor given an ETag.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import Blueprint, Response, current_app, request
 
 from kg.errors import EngineFailure, EnginesBusy, QueryTimeout
 from kg.formats import GRAPH_FORMATS, RESULT_FORMATS
+from kg.rewrite import rewrite
 from kg.store import QueryRequest
 from kg.web import negotiation
 from kg.web.errors import HTTPError
@@ -130,6 +132,7 @@ def answer(operation: Operation) -> Response:
     :raise 400, 406, 500, 503: through the error renderer.
     """
     store, config, counters = get_store(), current_app.config, get_counters()
+    operation = replace(operation, text=rewrite(operation.text))
     dataset = operation.dataset or store.datasets[0]
     info = store.inspect(operation.text, dataset=dataset, default_graphs=operation.default_graphs,
                          named_graphs=operation.named_graphs, max_nesting=config["MAX_NESTING"],
