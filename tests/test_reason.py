@@ -68,8 +68,8 @@ def test_the_rules_our_ontology_uses_fire_on_the_shipped_graph(asserted_graph):
             store.update(update)
         if len(store) > before:
             fired.add(rule.name)
-    assert fired == {"scm-sco", "scm-dom1", "scm-rng1", "cax-sco", "prp-spo1", "prp-dom", "prp-rng", "prp-inv1",
-                     "prp-trp", "prp-spo2"}
+    assert fired == {"scm-sco", "scm-spo", "scm-dom1", "scm-rng1", "cax-sco", "prp-spo1", "prp-dom", "prp-rng",
+                     "prp-inv1", "prp-trp", "prp-spo2"}
 
 
 @pytest.mark.parametrize("profile", reason.PROFILES)

@@ -51,6 +51,7 @@ SOURCES: tuple[Source, ...] = (
         ("data/enrichment.ttl",),
         "Facts beyond the article, from public reference sources, each with its provenance.",
     ),
+    Source("history", GRAPH.history, ("data/history.ttl",), "Other reports of the article's figures, ranked."),
     Source(
         "wikidata",
         GRAPH.wikidata,
