@@ -15,16 +15,17 @@ from rdflib import BNode, Dataset, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS
 
 import kg
+from kg import build
 from kg.graph import load_shapes, union
 from kg.namespaces import CT, CTSH, GRAPH, KG, SCHEMA, bind_prefixes
-from kg.reason import add_inferred, closure
+from kg.reason import closure
 
 CHECKS = sorted((Path(__file__).parents[1] / "ontology" / "checks").glob("*.rq"))
 CLOSURE_CHECKS = {"no-claim-is-a-member"}
 
 
 def hygiene_dataset(inference: str = "none") -> Dataset:
-    dataset = kg.load(inference=inference)
+    dataset = build.dataset(inference)
     shapes = dataset.graph(GRAPH.shapes)
     shapes += load_shapes()
     return dataset
@@ -79,7 +80,8 @@ def _blank_property_shape(d: Dataset) -> None:
 def _claim_affiliated(d: Dataset) -> None:
     """The defect issue 12 found: an affiliation on a claim, which OWL 2 RL turns into schema:memberOf."""
     d.graph(GRAPH.claims).add((KG["claim-cells-dismantled-last-three-years"], CT.affiliatedTo, KG["org-islamic-state"]))
-    add_inferred(d, closure(union(d, exclude=(GRAPH.shapes,)), "owl-rl", engine="fast"))
+    inferred = d.graph(GRAPH.inferred)
+    inferred += closure(union(d, exclude=(GRAPH.shapes,)), "owl-rl", engine="fast")
 
 
 PLANTED = {

@@ -12,7 +12,7 @@ import pytest
 from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
-from kg.reason import INFERENCE_MODES
+from kg.inference import INFERENCE_MODES
 
 NT = "application/n-triples"
 
