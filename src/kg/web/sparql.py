@@ -15,10 +15,11 @@ from flask import Blueprint, Response, current_app, request
 
 from kg.errors import EngineFailure, QueryTimeout
 from kg.formats import GRAPH_FORMATS, RESULT_FORMATS
+from kg.rewrite import rewrite
 from kg.store import QueryRequest
 from kg.web import negotiation
 from kg.web.errors import HTTPError
-from kg.web.resources import get_allow_list, get_cache, get_counters, get_store
+from kg.web.resources import get_allow_list, get_cache, get_counters, get_search, get_store
 
 bp = Blueprint("sparql", __name__)
 
@@ -131,7 +132,8 @@ def answer(operation: Operation) -> Response:
     """
     store, config, counters = get_store(), current_app.config, get_counters()
     dataset = operation.dataset or store.datasets[0]
-    info = store.inspect(operation.text, dataset=dataset, default_graphs=operation.default_graphs,
+    text = rewrite(operation.text, search=get_search())
+    info = store.inspect(text, dataset=dataset, default_graphs=operation.default_graphs,
                          named_graphs=operation.named_graphs, max_nesting=config["MAX_NESTING"],
                          allow=get_allow_list())
     cacheable = not info.services
@@ -152,7 +154,7 @@ def answer(operation: Operation) -> Response:
     else:
         limit = config["QUERY_TIMEOUT"]
         query = QueryRequest(
-            text=operation.text, media_type=fmt.media_type, dataset=dataset,
+            text=text, media_type=fmt.media_type, dataset=dataset,
             default_graphs=operation.default_graphs, named_graphs=operation.named_graphs,
             union_default_graph=config["UNION_DEFAULT_GRAPH"], base_iri=request.base_url,
             timeout=min(operation.timeout or limit, limit), max_rows=config["MAX_ROWS"],
