@@ -35,8 +35,8 @@ bp.after_request(add_security_headers)
 SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*\Z")  # also what may stand between angle brackets in a query
 HTML_PAGE = Format("html", "text/html", "html", ".html")  # offered beside the RDF formats, answered by a template
 PAGE_FORMATS: tuple[Format, ...] = tuple(f for f in GRAPH_FORMATS if not f.quads)
-LABEL = f"""OPTIONAL {{ SELECT ?x (SAMPLE(?l) AS ?label)
-                       WHERE {{ GRAPH ?lg {{ ?x <{RDFS.label}>|<{SKOS.prefLabel}> ?l }} }} GROUP BY ?x }}"""
+LABEL = f"""OPTIONAL {{ SELECT ?x (SAMPLE(?l) AS ?label) WHERE {{
+  GRAPH ?lg {{ ?x <{RDFS.label}>|<{SKOS.prefLabel}> ?l }} FILTER(LANG(?l) IN ("en", "")) }} GROUP BY ?x }}"""
 
 
 WIKIDATA_MODEL = GRAPH["wikidata-model"]
@@ -174,10 +174,12 @@ def wikidata_statements(items: list[str]) -> list[dict]:
 
 
 def schema_org(iri: str, label: str, outgoing: list[dict], wikidata: list[dict]) -> dict:
-    """The resource's schema.org description as JSON-LD: its schema.org types (through the ontology's
-    subclass axioms), name, alternate names, description and its Wikidata page as sameAs."""
+    """The resource's schema.org description as JSON-LD: its most specific schema.org types (through the
+    ontology's subclass axioms), name, alternate names, description and its Wikidata item as sameAs."""
     types = select(f"""SELECT DISTINCT ?type WHERE {{ <{iri}> a/<{RDFS.subClassOf}>* ?type
-        FILTER(STRSTARTS(STR(?type), "{SCHEMA}")) }} ORDER BY ?type""")
+        FILTER(STRSTARTS(STR(?type), "{SCHEMA}"))
+        FILTER NOT EXISTS {{ <{iri}> a/<{RDFS.subClassOf}>* ?narrower . ?narrower <{RDFS.subClassOf}>+ ?type
+                             FILTER(STRSTARTS(STR(?narrower), "{SCHEMA}")) }} }} ORDER BY ?type""")
     literal = lambda *ps: sorted({r["o"]["value"] for r in outgoing  # noqa: E731
                                   if r["p"]["value"] in map(str, ps) and r["o"]["type"] == "literal"})
     description = {"@context": "https://schema.org", "@id": iri, "name": label}

@@ -7,6 +7,7 @@ The named queries (queries/*.rq, the competency questions) are read once when th
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
@@ -77,9 +78,10 @@ def index() -> str:
                            inference_modes=[(m, INFERENCE_LABELS.get(m, m)) for m in modes])
 
 
-def _index_rows() -> list[dict[str, str]]:
+def _index_rows() -> list[dict]:
+    """One dict per named query: the columns of /queries.json (parameters as objects) and /queries.csv."""
     return [{"name": q.name, "title": q.title, "question": q.question, "description": q.description,
-             "parameters": " ".join(p.name for p in q.parameters),
+             "parameters": [dataclasses.asdict(p) for p in q.parameters],
              "page": url_for("ui.named_query", name=q.name), "results": url_for("ui.named_query_results", name=q.name)}
             for q in get_queries().values()]
 
@@ -98,12 +100,13 @@ def named_queries_json() -> Response:
 
 @bp.route("/queries.csv")
 def named_queries_csv() -> Response:
-    """The named queries as CSV, one row each, the columns of the JSON twin."""
+    """The named queries as CSV, one row each, the columns of the JSON twin (parameter names space-separated)."""
     out = io.StringIO()
-    rows = _index_rows()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["name"], lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["name", "title", "question", "description", "parameters", "page", "results"])
+    for row in _index_rows():
+        writer.writerow([*(row[k] for k in ("name", "title", "question", "description")),
+                         " ".join(p["name"] for p in row["parameters"]), row["page"], row["results"]])
     return Response(out.getvalue(), mimetype="text/csv")
 
 
