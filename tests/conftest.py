@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -68,6 +69,18 @@ def reasoning_cache(tmp_path_factory):
 
 
 
+def pytest_configure(config):
+    """Hypothesis keeps its files (examples, Unicode tables) in a temporary directory, never in the repository."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    config.hypothesis_home = tempfile.mkdtemp(prefix="kg-hypothesis-")
+    set_hypothesis_home_dir(config.hypothesis_home)
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(getattr(config, "hypothesis_home", ""), ignore_errors=True)
+
+
 def copy_project(target: Path, **appended: str) -> Path:
     """The shipped ontology and data copied into `target`, with lines appended to data files by stem, so a test may
     change or write them: copy_project(tmp_path, **{"wikidata-accepted": "kg:x skos:exactMatch wd:Q1 .\n"})."""
@@ -108,6 +121,15 @@ def oxigraph_store(dataset):
     from kg.store.oxigraph import OxigraphStore
 
     return OxigraphStore.from_datasets({"none": dataset}, version=version())
+
+
+@pytest.fixture(scope="session")
+def inference_store(datasets):
+    """The project's graph in the embedded engine under every inference mode (none, rdfs, owl-rl), built once."""
+    from kg.graph import version
+    from kg.store.oxigraph import OxigraphStore
+
+    return OxigraphStore.from_datasets(datasets, version=version())
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """The Flask application: the SPARQL endpoint, the descriptions of the service and the data, /health, the query
-page, the named queries, the Linked Data pages and the exports."""
+page, the named queries, the Linked Data pages, search, browsing and the exports."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask import Flask
 from kg.errors import KGError
 from kg.federation import AllowList
 from kg.store import Store
-from kg.web import descriptions, errors, exports, health, linked_data, resources, sparql, ui
+from kg.web import browse, descriptions, errors, exports, health, linked_data, resources, search, sparql, ui
 from kg.web.settings import defaults
 
 
@@ -37,5 +37,7 @@ def create_app(config: Mapping[str, object] | None = None, store: Store | None =
     app.register_blueprint(health.bp)
     app.register_blueprint(ui.bp)
     app.register_blueprint(linked_data.bp)
+    app.register_blueprint(search.bp)
+    app.register_blueprint(browse.bp)
     app.register_blueprint(exports.bp)
     return app

@@ -6,10 +6,10 @@ or framework error page ever reaches a client.
 
 from __future__ import annotations
 
-import html
 import json
+from http import HTTPStatus
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from kg.errors import (
@@ -65,7 +65,7 @@ def render(status: int, reason: str, headers=None) -> Response:
     if media_type == "application/json":
         body = json.dumps({"status": status, "error": reason})
     elif media_type == "text/html":
-        body = f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{html.escape(reason)}</p>\n"
+        body = render_template("error.html", status=status, title=HTTPStatus(status).phrase, reason=reason)
     else:
         body = f"{status}: {reason}\n"
     response = Response(body, status=status, headers=headers, mimetype=media_type)

@@ -1,4 +1,5 @@
-"""The app's shared resources (store, result cache, counters), registered once and reached through accessors."""
+"""The app's shared resources (store, search index, result cache, counters), registered once and reached through
+accessors."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections import OrderedDict
 from flask import Flask, current_app
 
 from kg.federation import AllowList
+from kg.search import SearchIndex
 from kg.store import QueryResponse, Store
 
 COUNTERS = ("queries", "cache_hits", "not_modified", "errors", "timeouts", "engine_failures", "engines_busy")
@@ -67,12 +69,18 @@ class ResultCache:
 
 def init_app(app: Flask, store: Store) -> None:
     app.extensions["kg.store"] = store
+    app.extensions["kg.search"] = SearchIndex(store, timeout=app.config["QUERY_TIMEOUT"])  # built on first use
     app.extensions["kg.cache"] = ResultCache(app.config["CACHE_BYTES"])
     app.extensions["kg.counters"] = Counters()
 
 
 def get_store() -> Store:
     return current_app.extensions["kg.store"]
+
+
+def get_search() -> SearchIndex:
+    """The full-text index of the store (kg.search), built from the store itself so it never drifts from it."""
+    return current_app.extensions["kg.search"]
 
 
 def get_cache() -> ResultCache:

@@ -20,7 +20,7 @@ from kg.rewrite import rewrite
 from kg.store import QueryRequest
 from kg.web import negotiation
 from kg.web.errors import HTTPError
-from kg.web.resources import get_allow_list, get_cache, get_counters, get_store
+from kg.web.resources import get_allow_list, get_cache, get_counters, get_search, get_store
 
 bp = Blueprint("sparql", __name__)
 
@@ -132,9 +132,10 @@ def answer(operation: Operation) -> Response:
     :raise 400, 406, 500, 503: through the error renderer.
     """
     store, config, counters = get_store(), current_app.config, get_counters()
-    operation = replace(operation, text=rewrite(operation.text))
+    operation = replace(operation, text=rewrite(operation.text, search=get_search()))
     dataset = operation.dataset or store.datasets[0]
-    info = store.inspect(operation.text, dataset=dataset, default_graphs=operation.default_graphs,
+    text = operation.text
+    info = store.inspect(text, dataset=dataset, default_graphs=operation.default_graphs,
                          named_graphs=operation.named_graphs, max_nesting=config["MAX_NESTING"],
                          allow=get_allow_list())
     cacheable = not info.services
@@ -155,7 +156,7 @@ def answer(operation: Operation) -> Response:
     else:
         limit = config["QUERY_TIMEOUT"]
         query = QueryRequest(
-            text=operation.text, media_type=fmt.media_type, dataset=dataset,
+            text=text, media_type=fmt.media_type, dataset=dataset,
             default_graphs=operation.default_graphs, named_graphs=operation.named_graphs,
             union_default_graph=config["UNION_DEFAULT_GRAPH"], base_iri=request.base_url,
             timeout=min(operation.timeout or limit, limit), max_rows=config["MAX_ROWS"],
