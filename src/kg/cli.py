@@ -292,6 +292,18 @@ def load(url: str, location: str | None, user: str | None, password: str | None,
 
 
 @main.command()
+@click.option("--triples", type=click.IntRange(min=1), required=True, help="How many triples, at least.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, metavar="DIR",
+              help="Directory to write, laid out like the repository (KG_HOME=DIR kg build --store DIR/store)")
+@click.option("--seed", type=int, default=0, show_default=True, help="The same seed and size give the same files.")
+def synth(triples: int, out: Path, seed: int) -> None:
+    """Write a synthetic graph of the shipped graph's shape with at least N triples, for the scale benchmarks."""
+    from kg.synth import synthesize
+
+    click.echo(f"{synthesize(triples, out, seed)} triples written to {out}")
+
+
+@main.command()
 def context() -> None:
     """Print the JSON-LD context generated from the ontology (ontology/context.jsonld is this output)."""
     from kg import export as export_module
