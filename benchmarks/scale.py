@@ -6,9 +6,10 @@
 
 Per size: `kg synth` writes a graph of the shipped shape; `kg build --store` builds the on-disk store (asserted
 graphs and each inference mode's closure, by the fast materializer) in a child process with an address-space limit
-("build s"); a second `kg build --store` opens the existing store ("open s"); `kg serve --store` (gunicorn, engines)
-is started on it and timed until it answers ("ready s"); the RSS and PSS of all its processes are summed once the
-engines run. The Oxigraph server (`oxigraph serve-read-only --union-default-graph`, PyPI `oxigraph`) is started on a
+("build s"; "build MB" is the peak RSS of the largest child so far, which is the build); a second `kg build --store`
+opens the existing store ("open s"); `kg serve --store` (gunicorn, engines) is started on it and timed until it
+answers ("ready s"); the RSS and PSS of all its processes are summed once the engines run. The Oxigraph server
+(`oxigraph serve-read-only --union-default-graph`, PyPI `oxigraph`) is started on a
 copy of the same "none" dataset (the files pyoxigraph wrote). Then each query is sent `--repeats` times to both, one
 at a time, each text made distinct by a trailing comment so that no result cache answers; the table gives p50 and
 p99 in ms, the ratio kg/oxigraph of the p50s (above 1: kg is slower), and whether both gave the same number of rows.
@@ -157,6 +158,7 @@ def measure(size: int, workdir: Path, args) -> dict:
                      args.memory_gb)
     triples = int(written.split()[0])
     build_s, _ = run([*kg, "build", "--store", str(data / "store")], env, args.timeout, args.memory_gb)
+    build_peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest child so far
     build_json = (data / "store" / "build.json").read_bytes()
     open_s, _ = run([*kg, "build", "--store", str(data / "store")], env, args.timeout, args.memory_gb)
     assert (data / "store" / "build.json").read_bytes() == build_json, "the second build rebuilt the store"
@@ -185,17 +187,17 @@ def measure(size: int, workdir: Path, args) -> dict:
     finally:
         stop(oxigraph)
     stored = json.loads(build_json)
-    return {"size": size, "triples": triples, "build": build_s, "open": open_s, "ready": ready_s,
-            "oxigraph_ready": oxigraph_ready_s, "memory": kg_memory, "oxigraph_memory": oxigraph_memory,
-            "kg": kg_times, "oxigraph": oxigraph_times, "modes": stored["modes"]}
+    return {"size": size, "triples": triples, "build": build_s, "build_peak": build_peak_mb, "open": open_s,
+            "ready": ready_s, "oxigraph_ready": oxigraph_ready_s, "memory": kg_memory,
+            "oxigraph_memory": oxigraph_memory, "kg": kg_times, "oxigraph": oxigraph_times, "modes": stored["modes"]}
 
 
 def print_table(results: list[dict]) -> None:
-    print(f"{'triples':>8} | {'build s':>7} | {'open s':>6} | {'ready s':>7} | {'ox ready s':>10} | {'RSS MB':>7} | "
-          f"{'PSS MB':>7} | {'ox RSS MB':>9}")
+    print(f"{'triples':>8} | {'build s':>7} | {'build MB':>8} | {'open s':>6} | {'ready s':>7} | {'ox ready s':>10} | "
+          f"{'RSS MB':>7} | {'PSS MB':>7} | {'ox RSS MB':>9}")
     for r in results:
-        print(f"{r['triples']:>8} | {r['build']:>7.1f} | {r['open']:>6.1f} | {r['ready']:>7.1f} | "
-              f"{r['oxigraph_ready']:>10.1f} | {r['memory'][0]:>7.0f} | {r['memory'][1]:>7.0f} | "
+        print(f"{r['triples']:>8} | {r['build']:>7.1f} | {r['build_peak']:>8.0f} | {r['open']:>6.1f} | "
+              f"{r['ready']:>7.1f} | {r['oxigraph_ready']:>10.1f} | {r['memory'][0]:>7.0f} | {r['memory'][1]:>7.0f} | "
               f"{r['oxigraph_memory'][0]:>9.0f}")
     print()
     print(f"{'triples':>8} | {'query':<22} | {'rows':>5} | {'kg p50':>7} | {'kg p99':>7} | {'ox p50':>7} | "
