@@ -292,6 +292,34 @@ def load(url: str, location: str | None, user: str | None, password: str | None,
 
 
 @main.command()
+@click.argument("phrase")
+@click.option("--text", "path", type=click.Path(dir_okay=False, path_type=Path), default=None, envvar="KG_ARTICLE",
+              help="The source text [default: $KG_ARTICLE, the article]")
+@click.option("--at", "start", type=click.IntRange(min=0), default=None, metavar="START",
+              help="Choose the occurrence that starts at this offset, when the phrase occurs more than once.")
+def locate(phrase: str, path: Path | None, start: int | None) -> None:
+    """Print where PHRASE occurs in the source text (offsets, prefix, suffix, as a Turtle selector) and, in the
+    article, the claims whose evidence overlaps it: what a curator needs to add a quote as evidence."""
+    from kg.locate import covering_claims
+    from kg.locate import locate as find
+
+    if path is None:
+        raise click.UsageError("no source text: give --text FILE or set KG_ARTICLE to the article's path")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(KGError(f"{path}: {getattr(exc, 'strerror', None) or exc}"))
+    try:
+        where = find(text, phrase, path, start)
+    except KGError as exc:
+        _fail(exc)
+    click.echo(f"{where.start}-{where.end}")
+    click.echo(where.turtle())
+    for claim, quote, s, e in covering_claims(_dataset(), where):
+        click.echo(f"{compact(claim)}\t{s}-{e}\t{quote}")
+
+
+@main.command()
 def context() -> None:
     """Print the JSON-LD context generated from the ontology (ontology/context.jsonld is this output)."""
     from kg import export as export_module
