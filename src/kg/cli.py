@@ -176,7 +176,7 @@ def query(query: str, fmt: str, allow_service: tuple[str, ...], inference: str) 
 
 @main.command()
 @click.option("--format", "fmt", default="turtle", show_default=True,
-              help="turtle, json-ld, nt, nquads, trig, xml or quickstatements (or a media type or file extension)")
+              help="turtle, json-ld, nt, nquads, trig, xml, quickstatements or claims-csv (or media type, extension)")
 @INFERENCE_OPTION
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout)")
 @click.option("--retrieved", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -184,7 +184,8 @@ def query(query: str, fmt: str, allow_service: tuple[str, ...], inference: str) 
 def export(fmt: str, inference: str, output: str | None, retrieved) -> None:
     """Serialize the graph, asserted only or with inferences; quad formats keep the named graphs.
 
-    `--format quickstatements` writes the article's figures for linked Wikidata items, for a curator to review.
+    `--format quickstatements` writes the article's figures for linked Wikidata items, for a curator to review;
+    `--format claims-csv` every claim as one row of a table (docs/data-model.md lists the columns).
     """
     from kg import export as export_module
 
@@ -200,6 +201,10 @@ def export(fmt: str, inference: str, output: str | None, retrieved) -> None:
             chunks = [quickstatements(dataset, (retrieved or datetime.now()).date()).encode("utf-8")]
         except KGError as exc:
             _fail(exc)
+    elif chosen.name == "claims-csv":
+        from kg.claims_table import from_dataset
+
+        chunks = [from_dataset(dataset).encode("utf-8")]
     else:
         chunks = export_module.export(dataset, chosen)
     if output:
