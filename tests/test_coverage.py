@@ -12,7 +12,7 @@ from rdflib import URIRef
 from kg.namespaces import CT, KG, OA
 
 COVERAGE = Path(__file__).parent.parent / "docs" / "coverage.md"
-ROW = re.compile(r"^\| (S\d+) \| (\d+)-(\d+) \| [^|]+ \| [^|]+ \| ([^|]+) \| ([^|]+) \|$")
+ROW = re.compile(r"^\| (S\d+) \| (\d+)-(\d+) \| [^|]+ \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$")
 SENTENCE_END = re.compile(r"[.!?][”\"]?(?=\s+[A-Z“\"])")
 
 
@@ -21,6 +21,7 @@ class Row:
     sentence: str
     start: int
     end: int
+    claimants: str
     claims: tuple[URIRef, ...]
     nodes: tuple[URIRef, ...]
 
@@ -36,8 +37,8 @@ def table() -> list[Row]:
     for line in COVERAGE.read_text(encoding="utf-8").splitlines():
         match = ROW.match(line)
         if match:
-            sentence, start, end, claims, nodes = match.groups()
-            rows.append(Row(sentence, int(start), int(end), iris(claims), iris(nodes)))
+            sentence, start, end, claimants, claims, nodes = match.groups()
+            rows.append(Row(sentence, int(start), int(end), claimants.strip(), iris(claims), iris(nodes)))
     return rows
 
 
@@ -87,6 +88,19 @@ def test_row_claims_have_evidence_in_the_sentence(dataset, row):
         assert any(row.start <= s and e <= row.end for s, e, _ in spans), f"{claim} has no evidence in {row.sentence}"
     for node in row.nodes:
         assert (node, None, None) in dataset, f"{node} is not in the graph"
+
+
+CLAIMANTS = {"DGST": KG["org-dgst"], "outlet": KG["org-morocco-world-news"]}
+KINDS = {"stated": CT.StatedByClaimant, "reported": CT.ReportedFromDocument, "own": CT.OutletStatement}
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if r.claims], ids=lambda r: r.sentence)
+def test_row_names_each_claimant_with_its_attribution_kind(dataset, row):
+    """The table's reading of who says it and how, against the graph: a change of attribution shows in the docs."""
+    stated = {tuple(entry.split()) for entry in row.claimants.split("; ")}
+    expected = {(CLAIMANTS[who], KINDS[kind]) for who, kind in stated}
+    actual = {(dataset.value(c, CT.claimedBy), dataset.value(c, CT.attributionKind)) for c in row.claims}
+    assert actual == expected
 
 
 def test_boilerplate_rows_name_nothing():

@@ -150,7 +150,7 @@ def test_kg_export_unknown_format_is_a_one_line_error():
     result = CliRunner().invoke(main, ["export", "--format", "yaml"])
     assert result.exit_code == 1
     assert result.output == (
-        "Error: unknown format 'yaml'; known: turtle, json-ld, nt, xml, trig, nquads, quickstatements\n"
+        "Error: unknown format 'yaml'; known: turtle, json-ld, nt, xml, trig, nquads, quickstatements, claims-csv\n"
     )
 
 

@@ -176,7 +176,7 @@ def query(query: str, fmt: str, allow_service: tuple[str, ...], inference: str) 
 
 @main.command()
 @click.option("--format", "fmt", default="turtle", show_default=True,
-              help="turtle, json-ld, nt, nquads, trig, xml or quickstatements (or a media type or file extension)")
+              help="turtle, json-ld, nt, nquads, trig, xml, quickstatements or claims-csv (or media type, extension)")
 @INFERENCE_OPTION
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout)")
 @click.option("--retrieved", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -184,7 +184,8 @@ def query(query: str, fmt: str, allow_service: tuple[str, ...], inference: str) 
 def export(fmt: str, inference: str, output: str | None, retrieved) -> None:
     """Serialize the graph, asserted only or with inferences; quad formats keep the named graphs.
 
-    `--format quickstatements` writes the article's figures for linked Wikidata items, for a curator to review.
+    `--format quickstatements` writes the article's figures for linked Wikidata items, for a curator to review;
+    `--format claims-csv` every claim as one row of a table (docs/data-model.md lists the columns).
     """
     from kg import export as export_module
 
@@ -200,6 +201,10 @@ def export(fmt: str, inference: str, output: str | None, retrieved) -> None:
             chunks = [quickstatements(dataset, (retrieved or datetime.now()).date()).encode("utf-8")]
         except KGError as exc:
             _fail(exc)
+    elif chosen.name == "claims-csv":
+        from kg.claims_table import from_dataset
+
+        chunks = [from_dataset(dataset).encode("utf-8")]
     else:
         chunks = export_module.export(dataset, chosen)
     if output:
@@ -301,6 +306,34 @@ def synth(triples: int, out: Path, seed: int) -> None:
     from kg.synth import synthesize
 
     click.echo(f"{synthesize(triples, out, seed)} triples written to {out}")
+
+
+@main.command()
+@click.argument("phrase")
+@click.option("--text", "path", type=click.Path(dir_okay=False, path_type=Path), default=None, envvar="KG_ARTICLE",
+              help="The source text [default: $KG_ARTICLE, the article]")
+@click.option("--at", "start", type=click.IntRange(min=0), default=None, metavar="START",
+              help="Choose the occurrence that starts at this offset, when the phrase occurs more than once.")
+def locate(phrase: str, path: Path | None, start: int | None) -> None:
+    """Print where PHRASE occurs in the source text (offsets, prefix, suffix, as a Turtle selector) and, in the
+    article, the claims whose evidence overlaps it: what a curator needs to add a quote as evidence."""
+    from kg.locate import covering_claims
+    from kg.locate import locate as find
+
+    if path is None:
+        raise click.UsageError("no source text: give --text FILE or set KG_ARTICLE to the article's path")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(KGError(f"{path}: {getattr(exc, 'strerror', None) or exc}"))
+    try:
+        where = find(text, phrase, path, start)
+    except KGError as exc:
+        _fail(exc)
+    click.echo(f"{where.start}-{where.end}")
+    click.echo(where.turtle())
+    for claim, quote, s, e in covering_claims(_dataset(), where):
+        click.echo(f"{compact(claim)}\t{s}-{e}\t{quote}")
 
 
 @main.command()

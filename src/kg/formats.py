@@ -53,6 +53,7 @@ RESULT_FORMATS: tuple[Format, ...] = (
 EXPORT_FORMATS: tuple[Format, ...] = (
     *GRAPH_FORMATS,
     Format("quickstatements", "text/plain", "", ".qs", ("qs",)),  # kg.wikidata.quickstatements
+    Format("claims-csv", "text/csv", "", ".csv", ()),  # kg.claims_table: one row per claim
 )
 
 

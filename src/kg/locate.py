@@ -72,3 +72,17 @@ def locate(text: str, phrase: str, source: str | Path = "the text", start: int |
 
 def _listed(starts: list[int], length: int) -> str:
     return (": at " + ", ".join(f"{s}-{s + length}" for s in starts)) if starts else ""
+
+
+def covering_claims(dataset, location: Location) -> list[tuple[str, str, int, int]]:
+    """(claim, quote, start, end) of every claim whose quoted evidence in the article overlaps `location`."""
+    from kg.query import run
+
+    rows = run(dataset, f"""
+        SELECT ?claim ?quote ?start ?end WHERE {{
+          ?claim ct:evidence ?evidence .
+          ?evidence oa:hasSource kg:doc-mwn-article ; oa:hasSelector ?selector .
+          ?selector oa:exact ?quote ; oa:start ?start ; oa:end ?end .
+          FILTER(?start < {location.end} && ?end > {location.start})
+        }} ORDER BY ?start ?claim""")
+    return [(str(c), str(q), int(s), int(e)) for c, q, s, e in rows]

@@ -24,6 +24,22 @@ bp.after_request(add_cors_headers)
 FILE_STEM = "morocco-ct-kg"
 
 
+@bp.route("/export/claims.csv", methods=["GET"])
+def claims_csv() -> Response:
+    """Every claim as one row of a CSV table (kg.claims_table), the same file as `kg export --format claims-csv`."""
+    from kg.claims_table import from_bindings
+    from kg.web.linked_data import select
+
+    store = get_store()
+    headers = {"Cache-Control": "no-cache", "Content-Disposition": f'attachment; filename="{FILE_STEM}-claims.csv"'}
+    etag = etag_of((store.version, "claims-csv"))
+    if (unchanged := not_modified(etag, headers)) is not None:
+        return unchanged
+    response = Response(from_bindings(select), mimetype="text/csv", headers=headers)
+    response.set_etag(etag, weak=True)
+    return response
+
+
 @bp.route("/export/<name>", methods=["GET"])
 def export(name: str) -> Response:
     """The whole dataset in the format `name` (turtle, json-ld, nt, xml, trig, nquads, or an extension).
