@@ -181,21 +181,29 @@ def _enclosing_group_end(tokens: list[Token], index: int) -> int:
 
 
 def _patterns(binding: _Binding, languages: list[str], fresh) -> str:
-    """SPARQL that binds `binding.target` as WDQS would: the first language that has a value."""
+    """SPARQL that binds `binding.target` as WDQS would: the first language that has a value.
+
+    A variable subject is matched through a fresh variable and sameTerm, so that a subject left unbound (by an
+    OPTIONAL) gets no label instead of being bound to every labelled node.
+    """
     prop, subject, found = f"<{PROPERTY[binding.kind]}>", binding.subject, []
     parts = []
     for language in languages:
-        value = f"?_wdqs{next(fresh)}"
+        value, node = f"?_wdqs{next(fresh)}", subject
         found.append(value)
         tag = _quoted(language)
+        same = ""
+        if subject.startswith("?"):
+            node = f"?_wdqs{next(fresh)}"
+            same = f"sameTerm({node}, {subject}) && "
         if binding.kind == "AltLabel":
             alias = f"?_wdqs{next(fresh)}"
-            grouped = f"GROUP BY {subject}" if subject.startswith("?") else ""
-            projected = subject if subject.startswith("?") else ""
-            parts.append(f"OPTIONAL {{ SELECT {projected} (GROUP_CONCAT({alias}; separator=\", \") AS {value}) "
-                         f"WHERE {{ {subject} {prop} {alias} FILTER(LANG({alias}) = {tag}) }} {grouped} }}")
+            grouped, projected = (f"GROUP BY {node}", node) if node.startswith("?") else ("", "")
+            parts.append(f"OPTIONAL {{ {{ SELECT {projected} (GROUP_CONCAT({alias}; separator=\", \") AS {value}) "
+                         f"WHERE {{ {node} {prop} {alias} FILTER(LANG({alias}) = {tag}) }} {grouped} }} "
+                         f"FILTER({same}BOUND({value})) }}")
         else:
-            parts.append(f"OPTIONAL {{ {subject} {prop} {value} FILTER(LANG({value}) = {tag}) }}")
+            parts.append(f"OPTIONAL {{ {node} {prop} {value} FILTER({same}LANG({value}) = {tag}) }}")
     if binding.kind == "Label":
         found.append(f'REPLACE(STR({subject}), "^.*[/#]", "")')
     parts.append(f"BIND(COALESCE({', '.join(found)}) AS {binding.target})")
