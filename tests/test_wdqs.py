@@ -1,7 +1,7 @@
 """Queries written as one writes them on query.wikidata.org run unchanged through /sparql and give the expected
 answers: the label service (automatic Label, Description and AltLabel variables, explicit bindings, language
 fallbacks, [AUTO_LANGUAGE]), wikibase:BestRank, psv: value nodes with time precision and coordinates, p:/ps:/pq:/pr:,
-wdt:, #defaultView: comments, and no PREFIX line (WDQS predeclares them).
+wdt:, #defaultView: comments, query hints, and no PREFIX line (WDQS predeclares them).
 
 Each tests/fixtures/wdqs/NAME.rq has its answer in NAME.tsv (SPARQL TSV, which keeps datatypes and language tags);
 rows are compared in order when the query has ORDER BY, as a multiset otherwise.
@@ -25,7 +25,7 @@ def test_the_corpus_is_large_enough_and_every_query_has_an_answer():
     texts = [path.read_text() for path in CORPUS]
     assert not any("PREFIX" in text.upper() for text in texts)  # WDQS predeclares its prefixes
     for idiom in ("SERVICE wikibase:label", "[AUTO_LANGUAGE]", "wikibase:BestRank", "psv:", "pq:", "pr:", "wdt:",
-                  "AltLabel", "Description", '"fr,en"', "#defaultView:", "wikibase:timePrecision"):
+                  "AltLabel", "Description", '"fr,en"', "#defaultView:", "wikibase:timePrecision", "hint:Query"):
         assert any(idiom in text for text in texts), idiom
 
 

@@ -9,8 +9,9 @@ service last, whatever its place). Bound as WDQS binds them:
   WDQS falls back to the item id; aliases are joined with ", ");
 - or, when the block binds them itself (`?x rdfs:label ?name`), only those.
 
-`[AUTO_LANGUAGE]` is English. The text is rewritten on its tokens (kg.sparql_tokens), so a comment or a string that
-mentions the service changes nothing; the engine's parser then checks the result like any query.
+`[AUTO_LANGUAGE]` is English. Query hints (`hint:`), which only Blazegraph understands, are dropped (query_hints).
+The text is rewritten on its tokens (kg.sparql_tokens), so a comment or a string that mentions the service changes
+nothing; the engine's parser then checks the result like any query.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ LANGUAGE = str(WIKIBASE.language)
 AUTO_LANGUAGE = "[AUTO_LANGUAGE]"
 DEFAULT_LANGUAGE = "en"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+HINT = "http://www.bigdata.com/queryHints#"
 
 # The suffixes of automatic variables: AltLabel before Label, which it ends with.
 SUFFIXES = ("AltLabel", "Label", "Description")
@@ -73,6 +75,24 @@ def label_service(text: str) -> str:
         edits.append((significant[group_end].start, significant[group_end].start, f" {patterns} "))
     for begin, finish, replacement in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
         text = text[:begin] + replacement + text[finish:]
+    return text
+
+
+def query_hints(text: str) -> str:
+    """`text` without WDQS's query hints (`hint:Query hint:optimizer "None" .`): Blazegraph reads them as directions
+    to its optimizer, any other engine as triple patterns that match nothing (which would empty the answer)."""
+    if "hint:" not in text and HINT not in text:
+        return text
+    tokens = [t for t in tokenize(text) if t.significant]
+    prefixes = {**QUERY_PREFIXES, **declared_prefixes(tokens)}
+    edits = []
+    for index in range(len(tokens) - 2):
+        subject, predicate = tokens[index], tokens[index + 1]
+        if (_iri(subject, prefixes) or "").startswith(HINT) and (_iri(predicate, prefixes) or "").startswith(HINT):
+            last = index + 3 if index + 3 < len(tokens) and tokens[index + 3].text == "." else index + 2
+            edits.append((subject.start, tokens[last].end))
+    for begin, finish in reversed(edits):
+        text = text[:begin] + "\n" * text.count("\n", begin, finish) + text[finish:]  # later lines keep their numbers
     return text
 
 
