@@ -203,27 +203,28 @@ def _enclosing_group_end(tokens: list[Token], index: int) -> int:
 def _patterns(binding: _Binding, languages: list[str], fresh) -> str:
     """SPARQL that binds `binding.target` as WDQS would: the first language that has a value.
 
-    A variable subject is matched through a fresh variable and sameTerm, so that a subject left unbound (by an
-    OPTIONAL) gets no label instead of being bound to every labelled node.
+    A variable subject is copied first (BIND to a fresh variable) and each pattern requires sameTerm with the copy:
+    a subject left unbound (by an OPTIONAL) then gets no label, instead of being bound to every labelled node, and
+    a bound one still joins on the subject (no scan of every label).
     """
     prop, subject, found = f"<{PROPERTY[binding.kind]}>", binding.subject, []
-    parts = []
+    parts, same = [], ""
+    if subject.startswith("?"):
+        copy = f"?_wdqs{next(fresh)}"
+        parts.append(f"BIND({subject} AS {copy})")
+        same = f"sameTerm({subject}, {copy}) && "
     for language in languages:
-        value, node = f"?_wdqs{next(fresh)}", subject
+        value = f"?_wdqs{next(fresh)}"
         found.append(value)
         tag = _quoted(language)
-        same = ""
-        if subject.startswith("?"):
-            node = f"?_wdqs{next(fresh)}"
-            same = f"sameTerm({node}, {subject}) && "
         if binding.kind == "AltLabel":
             alias = f"?_wdqs{next(fresh)}"
-            grouped, projected = (f"GROUP BY {node}", node) if node.startswith("?") else ("", "")
+            grouped, projected = (f"GROUP BY {subject}", subject) if subject.startswith("?") else ("", "")
             parts.append(f"OPTIONAL {{ {{ SELECT {projected} (GROUP_CONCAT({alias}; separator=\", \") AS {value}) "
-                         f"WHERE {{ {node} {prop} {alias} FILTER(LANG({alias}) = {tag}) }} {grouped} }} "
+                         f"WHERE {{ {subject} {prop} {alias} FILTER(LANG({alias}) = {tag}) }} {grouped} }} "
                          f"FILTER({same}BOUND({value})) }}")
         else:
-            parts.append(f"OPTIONAL {{ {node} {prop} {value} FILTER({same}LANG({value}) = {tag}) }}")
+            parts.append(f"OPTIONAL {{ {subject} {prop} {value} FILTER({same}LANG({value}) = {tag}) }}")
     if binding.kind == "Label":
         found.append(f'REPLACE(STR({subject}), "^.*[/#]", "")')
     parts.append(f"BIND(COALESCE({', '.join(found)}) AS {binding.target})")
