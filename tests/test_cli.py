@@ -26,7 +26,7 @@ def test_malformed_query_is_a_one_line_error_not_a_traceback():
     result = CliRunner().invoke(main, ["query", "SELEC ?x"])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
-    assert result.output.startswith("Error: query failed:")
+    assert result.output.startswith("Error: syntax error at line 1, column 1: expected a query form")
 
 
 def test_queries_lists_every_named_query_with_its_question():

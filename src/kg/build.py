@@ -4,7 +4,7 @@ files -> asserted graphs (`kg.graph`) -> the closure of each inference mode (`kg
 a store holding one dataset per mode (`kg.store.oxigraph`), in memory or on disk. `kg serve` and `kg build` call
 it; the web app is handed the store and never parses or reasons.
 
-The closure of the input files is cached in ``$KG_CACHE_DIR`` (default ``.cache/`` in the repository) as sorted
+The closure of the input files is cached in ``kg.paths.cache_dir()`` (``.cache/`` of a checkout by default) as sorted
 N-Triples whose first line records what it was computed from (a hash of the input files, the profile, the engine,
 the reasoner's source and the owlrl version) and a hash of the rest of the file. A cache that fails that check
 (cut, emptied, edited, not a regular file) is computed again with a one-line warning; it is written to a temporary
@@ -30,6 +30,7 @@ from kg import graph
 from kg.graph import SOURCES, Source
 from kg.inference import BY_NAME, INFERENCE_MODES
 from kg.namespaces import GRAPH, bind_prefixes
+from kg.paths import cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,6 @@ HEADER = "# kg closure"
 BUILD_FILE = "build.json"
 
 
-def cache_dir() -> Path:
-    """Where closures are cached: $KG_CACHE_DIR, or `.cache/` in the repository."""
-    return Path(os.environ.get("KG_CACHE_DIR") or graph.ROOT / ".cache")
 
 
 def cache_key(inputs_version: str, profile: str, engine: str) -> str:

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+import pyoxigraph as ox
 from rdflib import BNode, Graph, URIRef
 
 from kg import graph as graph_module
 from kg.errors import DataFileError, KGError
 from kg.federation import ENV_VAR, AllowList
-from kg.formats import EXPORT_FORMATS, lookup
+from kg.formats import EXPORT_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, lookup
 from kg.inference import INFERENCE_MODES, PROFILES
 from kg.linker import DEFAULT_API, MIN_SCORE, WikidataApi, online_entities, read_dump
 from kg.linker import link as run_link
 from kg.namespaces import GRAPH, bind_prefixes, compact
 from kg.queries import named_queries
 from kg.query import run
+from kg.sparql_errors import QuerySyntaxError
+from kg.store.oxigraph import RESULT_MEDIA_TYPES
 
 
 def _fail(exc: Exception) -> None:
@@ -108,7 +112,7 @@ def validate(files: tuple[Path, ...]) -> None:
 
 
 def _query_text(query: str) -> str:
-    """A named query, a .rq file, or the query text itself."""
+    """A named query, a .rq file, or the query text itself (a single word is never SPARQL: it names a query)."""
     queries = named_queries()
     if query in queries:
         return queries[query].text
@@ -118,6 +122,9 @@ def _query_text(query: str) -> str:
             return path.read_text(encoding="utf-8")
         except OSError as exc:
             _fail(KGError(f"{path}: {exc.strerror}"))
+    if re.fullmatch(r"[\w.-]+", query):
+        _fail(KGError(f"no named query {query!r}; the named queries are: {', '.join(queries)} "
+                      "(`kg queries` gives the question each answers)"))
     return query
 
 
@@ -140,6 +147,8 @@ def _table(result) -> str:
 
 
 PREFIXES_NM = bind_prefixes(Graph()).namespace_manager
+# `table`, then every format of the endpoint, results and graphs (xml is both: SPARQL XML results or RDF/XML)
+QUERY_FORMATS = list(dict.fromkeys(["table", *(f.name for f in RESULT_FORMATS), *(f.name for f in GRAPH_FORMATS)]))
 
 
 @main.command()
@@ -151,27 +160,38 @@ def queries() -> None:
 
 @main.command()
 @click.argument("query")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(QUERY_FORMATS), default="table", show_default=True,
+              help="table, or a format of the endpoint: results of SELECT and ASK in json, xml, csv or tsv; "
+                   "graphs of CONSTRUCT and DESCRIBE in turtle, json-ld, nt, xml, trig or nquads (json: json-ld).")
 @click.option("--allow-service", "allow_service", multiple=True, metavar="ENDPOINT",
               help=f"Let SERVICE call this SPARQL endpoint (repeatable; also ${ENV_VAR}). Off by default.")
 @INFERENCE_OPTION
 def query(query: str, fmt: str, allow_service: tuple[str, ...], inference: str) -> None:
     """Run QUERY (a named query such as `cells-since-2002`, a .rq file, or SPARQL text)."""
+    text = _query_text(query)
     dataset = _dataset(inference)
     try:
         allow = AllowList.from_env() | AllowList.of(allow_service)
-        result = run(dataset, _query_text(query), allow)
+        result = run(dataset, text, allow)
+    except QuerySyntaxError as exc:
+        _fail(KGError(f"{exc}\n{exc.excerpt}"))
     except KGError as exc:
         _fail(exc)
-    if result.type == "ASK":
-        click.echo(json.dumps({"boolean": bool(result.askAnswer)}) if fmt == "json" else str(result.askAnswer).lower())
-    elif result.type in ("CONSTRUCT", "DESCRIBE"):
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        name = {"table": "turtle", "json": "json-ld"}.get(fmt, fmt)
+        if name not in (f.name for f in GRAPH_FORMATS):
+            _fail(KGError(f"a {result.type} query gives a graph: --format {', '.join(f.name for f in GRAPH_FORMATS)}"))
         bind_prefixes(result.graph)
-        click.echo(result.graph.serialize(format="json-ld" if fmt == "json" else "turtle"))
+        click.echo(result.graph.serialize(format=lookup(GRAPH_FORMATS, name).rdflib))
     elif fmt == "table":
-        click.echo(_table(result))
+        click.echo(_table(result) if result.type == "SELECT" else str(result.askAnswer).lower())
+    elif fmt not in (f.name for f in RESULT_FORMATS):
+        names = ", ".join(f.name for f in RESULT_FORMATS)
+        _fail(KGError(f"a {result.type} query gives results: --format table, {names}"))
     else:
-        click.echo(result.serialize(format=fmt).decode("utf-8"), nl=False)
+        solutions = ox.parse_query_results(result.serialize(format="json"), ox.QueryResultsFormat.JSON)
+        body = solutions.serialize(format=RESULT_MEDIA_TYPES[lookup(RESULT_FORMATS, fmt).media_type])
+        click.echo(body.decode("utf-8"), nl=not body.endswith(b"\n"))
 
 
 @main.command()

@@ -17,12 +17,12 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from kg.errors import DataFileError
 from kg.namespaces import GRAPH, bind_prefixes
+from kg.paths import ROOT
 
 # Keep literals as written: rdflib's default rewrites lexical forms ("PT24H" becomes "P1D"), which would misquote
 # the article and disagree with the serving engine. This is rdflib's one process-wide switch for it.
 rdflib.NORMALIZE_LITERALS = False
 
-ROOT = Path(os.environ.get("KG_HOME") or Path(__file__).resolve().parents[2])
 
 FORMATS_BY_SUFFIX = {".ttl": "turtle", ".nt": "nt", ".trig": "trig", ".nq": "nquads", ".jsonld": "json-ld"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pyparsing import ParseBaseException
 from rdflib import Dataset
 from rdflib.query import Result
 
@@ -9,6 +10,7 @@ from kg.errors import QueryError
 from kg.federation import NOTHING, AllowList, FederationRefused, allowing, check
 from kg.namespaces import QUERY_PREFIXES
 from kg.rewrite import rewrite
+from kg.sparql_errors import explain
 
 
 def run(dataset: Dataset, text: str, allow: AllowList = NOTHING) -> Result:
@@ -17,7 +19,7 @@ def run(dataset: Dataset, text: str, allow: AllowList = NOTHING) -> Result:
 
     SERVICE calls are refused unless `allow` names their endpoint (kg.federation); none is allowed by default.
     """
-    text = rewrite(text)
+    written, text = text, rewrite(text)
     check(text, allow)
     try:
         with allowing(allow):
@@ -27,6 +29,10 @@ def run(dataset: Dataset, text: str, allow: AllowList = NOTHING) -> Result:
             return result
     except FederationRefused:
         raise
+    except ParseBaseException as exc:
+        raise explain(written, f"error at {exc.lineno}:{exc.col}: {exc.msg}") from None
     except Exception as exc:  # rdflib raises pyparsing and many other types for a bad query
+        if str(exc).startswith("Unknown namespace prefix"):
+            raise explain(written) from None
         reason = " ".join(str(exc).split())
         raise QueryError(f"query failed: {reason}") from None

@@ -3,8 +3,8 @@
 One chain for every path (the endpoint, the CLI, the query page through the endpoint): each step takes the query
 text and returns it, unchanged when it has nothing to do. A step answers a service locally, so that nothing is ever
 requested from the network and every limit (nesting, time, rows) still applies to what the engine runs. In order:
-WDQS's label service (kg.wdqs), then the full-text pattern `?s text:query "words"` (kg.search), replaced by a VALUES
-block of its hits.
+WDQS's query hints dropped and its label service (kg.wdqs), then the full-text pattern `?s text:query "words"`
+(kg.search), replaced by a VALUES block of its hits.
 """
 
 from __future__ import annotations
@@ -21,4 +21,4 @@ def rewrite(text: str, *, search: full_text.SearchIndex | None = None) -> str:
 
     :raise QueryError: a service call that a rewrite cannot answer, or a malformed local service pattern.
     """
-    return full_text.rewrite(wdqs.label_service(text), search)
+    return full_text.rewrite(wdqs.label_service(wdqs.query_hints(text)), search)

@@ -9,8 +9,9 @@ service last, whatever its place). Bound as WDQS binds them:
   WDQS falls back to the item id; aliases are joined with ", ");
 - or, when the block binds them itself (`?x rdfs:label ?name`), only those.
 
-`[AUTO_LANGUAGE]` is English. The text is rewritten on its tokens (kg.sparql_tokens), so a comment or a string that
-mentions the service changes nothing; the engine's parser then checks the result like any query.
+`[AUTO_LANGUAGE]` is English. Query hints (`hint:`), which only Blazegraph understands, are dropped (query_hints).
+The text is rewritten on its tokens (kg.sparql_tokens), so a comment or a string that mentions the service changes
+nothing; the engine's parser then checks the result like any query.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ LANGUAGE = str(WIKIBASE.language)
 AUTO_LANGUAGE = "[AUTO_LANGUAGE]"
 DEFAULT_LANGUAGE = "en"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+HINT = "http://www.bigdata.com/queryHints#"
 
 # The suffixes of automatic variables: AltLabel before Label, which it ends with.
 SUFFIXES = ("AltLabel", "Label", "Description")
@@ -73,6 +75,24 @@ def label_service(text: str) -> str:
         edits.append((significant[group_end].start, significant[group_end].start, f" {patterns} "))
     for begin, finish, replacement in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
         text = text[:begin] + replacement + text[finish:]
+    return text
+
+
+def query_hints(text: str) -> str:
+    """`text` without WDQS's query hints (`hint:Query hint:optimizer "None" .`): Blazegraph reads them as directions
+    to its optimizer, any other engine as triple patterns that match nothing (which would empty the answer)."""
+    if "hint:" not in text and HINT not in text:
+        return text
+    tokens = [t for t in tokenize(text) if t.significant]
+    prefixes = {**QUERY_PREFIXES, **declared_prefixes(tokens)}
+    edits = []
+    for index in range(len(tokens) - 2):
+        subject, predicate = tokens[index], tokens[index + 1]
+        if (_iri(subject, prefixes) or "").startswith(HINT) and (_iri(predicate, prefixes) or "").startswith(HINT):
+            last = index + 3 if index + 3 < len(tokens) and tokens[index + 3].text == "." else index + 2
+            edits.append((subject.start, tokens[last].end))
+    for begin, finish in reversed(edits):
+        text = text[:begin] + "\n" * text.count("\n", begin, finish) + text[finish:]  # later lines keep their numbers
     return text
 
 
@@ -181,21 +201,30 @@ def _enclosing_group_end(tokens: list[Token], index: int) -> int:
 
 
 def _patterns(binding: _Binding, languages: list[str], fresh) -> str:
-    """SPARQL that binds `binding.target` as WDQS would: the first language that has a value."""
+    """SPARQL that binds `binding.target` as WDQS would: the first language that has a value.
+
+    A variable subject is copied first (BIND to a fresh variable) and each pattern requires sameTerm with the copy:
+    a subject left unbound (by an OPTIONAL) then gets no label, instead of being bound to every labelled node, and
+    a bound one still joins on the subject (no scan of every label).
+    """
     prop, subject, found = f"<{PROPERTY[binding.kind]}>", binding.subject, []
-    parts = []
+    parts, same = [], ""
+    if subject.startswith("?"):
+        copy = f"?_wdqs{next(fresh)}"
+        parts.append(f"BIND({subject} AS {copy})")
+        same = f"sameTerm({subject}, {copy}) && "
     for language in languages:
         value = f"?_wdqs{next(fresh)}"
         found.append(value)
         tag = _quoted(language)
         if binding.kind == "AltLabel":
             alias = f"?_wdqs{next(fresh)}"
-            grouped = f"GROUP BY {subject}" if subject.startswith("?") else ""
-            projected = subject if subject.startswith("?") else ""
-            parts.append(f"OPTIONAL {{ SELECT {projected} (GROUP_CONCAT({alias}; separator=\", \") AS {value}) "
-                         f"WHERE {{ {subject} {prop} {alias} FILTER(LANG({alias}) = {tag}) }} {grouped} }}")
+            grouped, projected = (f"GROUP BY {subject}", subject) if subject.startswith("?") else ("", "")
+            parts.append(f"OPTIONAL {{ {{ SELECT {projected} (GROUP_CONCAT({alias}; separator=\", \") AS {value}) "
+                         f"WHERE {{ {subject} {prop} {alias} FILTER(LANG({alias}) = {tag}) }} {grouped} }} "
+                         f"FILTER({same}BOUND({value})) }}")
         else:
-            parts.append(f"OPTIONAL {{ {subject} {prop} {value} FILTER(LANG({value}) = {tag}) }}")
+            parts.append(f"OPTIONAL {{ {subject} {prop} {value} FILTER({same}LANG({value}) = {tag}) }}")
     if binding.kind == "Label":
         found.append(f'REPLACE(STR({subject}), "^.*[/#]", "")')
     parts.append(f"BIND(COALESCE({', '.join(found)}) AS {binding.target})")

@@ -18,6 +18,7 @@ from rdflib import Dataset
 
 from kg.errors import QueryError, RemoteFailure
 from kg.formats import Format
+from kg.sparql_errors import explain
 from kg.store import PREFIX_ITEMS, QueryRequest, QueryResponse, Store, export_quads
 
 GRAPH_MEDIA_TYPES = {
@@ -172,7 +173,7 @@ class OxigraphStore(Store):
             result = self._store(request.dataset).query(request.text, **options)
             return respond(result, request)
         except SyntaxError as exc:
-            raise QueryError(f"query failed: {_one_line(exc)}") from None
+            raise explain(request.text, str(exc)) from None
         except OSError as exc:
             if _network_error(exc):
                 raise RemoteFailure(f"a SERVICE endpoint could not be reached: {_one_line(exc)}") from None

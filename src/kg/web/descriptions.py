@@ -5,19 +5,21 @@ only when the federation allow-list names an endpoint), the entailment regime of
 (sd:defaultEntailmentRegime; sd:defaultSupportedEntailmentProfile for OWL 2 RL), the default dataset and every
 named graph with its triple count); /.well-known/void gives the VoID description (size, class and property
 partitions, one subset per named graph, the linkset to Wikidata). Both are ordinary queries: negotiated, cached and
-limited like any other.
+limited like any other; a browser (a client that prefers HTML to RDF) gets them as a page.
 """
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, render_template, request
+from rdflib import BNode, Graph, URIRef
 
 from kg.formats import GRAPH_FORMATS, RESULT_FORMATS
 from kg.inference import BY_NAME
-from kg.namespaces import KG, WD
+from kg.namespaces import KG, WD, compact
 from kg.store import DEFAULT_DATASET
+from kg.web.negotiation import best_media_type, media_types
 from kg.web.resources import get_allow_list, get_store
 from kg.web.sparql import Operation, add_cors_headers, answer, read_operation
 
@@ -106,17 +108,61 @@ WHERE {{
 
 
 def service_description(operation: Operation) -> Response:
-    """The SPARQL 1.1 Service Description of this endpoint, as an RDF graph in the negotiated format."""
+    """The SPARQL 1.1 Service Description of this endpoint, as an RDF graph in the negotiated format (a page for
+    browsers)."""
     inference = operation.dataset or DEFAULT_DATASET
     get_store().check_dataset(inference)
     text = service_description_query(_iri(request.base_url), current_app.config["UNION_DEFAULT_GRAPH"],
                                      federation=bool(get_allow_list().endpoints), inference=inference)
-    return answer(Operation(text=text, formats=operation.formats, dataset=operation.dataset))
+    return _described(operation, text, "SPARQL endpoint", "service description")
 
 
 @bp.route("/.well-known/void", methods=["GET"])
 def void() -> Response:
-    """The VoID description of the dataset, as an RDF graph in the negotiated format."""
+    """The VoID description of the dataset, as an RDF graph in the negotiated format (a page for browsers)."""
     operation = read_operation()
     endpoint = _iri(request.host_url.rstrip("/") + "/sparql")
-    return answer(Operation(text=void_query(endpoint), formats=operation.formats, dataset=operation.dataset))
+    return _described(operation, void_query(endpoint), "VoID description", "VoID description")
+
+
+def _described(operation: Operation, text: str, title: str, what: str) -> Response:
+    """The description as RDF, or as an HTML page when the client prefers HTML to every RDF format (a browser
+    following a link); an explicit `format` parameter always gets RDF."""
+    if operation.formats or not _prefers_html(request.headers.get("Accept")):
+        return answer(Operation(text=text, formats=operation.formats, dataset=operation.dataset))
+    triples = answer(Operation(text=text, formats=("nt",), dataset=operation.dataset))
+    graph = Graph().parse(data=triples.get_data(), format="nt")
+    links = [(f.name, f.media_type) for f in GRAPH_FORMATS if not f.quads]
+    page = render_template("description.html", title=title, what=what, nodes=_tree(graph), formats=links,
+                           triples=len(graph))
+    return Response(page, mimetype="text/html", headers={"Vary": "Accept"})
+
+
+def _prefers_html(accept: str | None) -> bool:
+    rdf = tuple(m for f in GRAPH_FORMATS for m in media_types(f))
+    aliases = frozenset(m for f in GRAPH_FORMATS for m in media_types(f)[1:])
+    return best_media_type(accept, (*rdf, "text/html"), aliases) == "text/html"
+
+
+def _term(term) -> dict:
+    shown = compact(term) if isinstance(term, URIRef) else str(term)
+    href = str(term) if isinstance(term, URIRef) and str(term).startswith(("http://", "https://")) else None
+    return {"text": shown, "href": href}
+
+
+def _tree(graph: Graph) -> list[dict]:
+    """Every subject that is an IRI with its properties, in order; blank-node objects nested in their place."""
+    def rows(subject, path: frozenset) -> list[dict]:
+        found = []
+        for predicate, obj in graph.predicate_objects(subject):
+            nested = rows(obj, path | {obj}) if isinstance(obj, BNode) and obj not in path else None
+            found.append({"predicate": _term(predicate), "object": _term(obj), "nested": nested})
+        return sorted(found, key=lambda r: (r["predicate"]["text"], r["nested"] is not None, _key(r)))
+
+    def _key(row: dict) -> str:
+        nested = row["nested"]
+        return " ".join(f"{r['predicate']['text']} {r['object']['text']}" for r in nested) if nested else \
+            row["object"]["text"]
+
+    subjects = sorted({s for s in graph.subjects() if isinstance(s, URIRef)}, key=str)
+    return [{"subject": _term(s), "rows": rows(s, frozenset({s}))} for s in subjects]

@@ -24,6 +24,7 @@ from kg.errors import (
 )
 from kg.federation import FederationRefused
 from kg.formats import UnknownFormat
+from kg.sparql_errors import QuerySyntaxError
 from kg.web.negotiation import NotAcceptable, best_media_type
 
 
@@ -58,16 +59,18 @@ def status_of(exc: KGError) -> int:
     return 500
 
 
-def render(status: int, reason: str, headers=None) -> Response:
-    """The error response: plain text unless the client prefers JSON or HTML."""
+def render(status: int, reason: str, headers=None, position: QuerySyntaxError | None = None) -> Response:
+    """The error response: plain text unless the client prefers JSON or HTML. A syntax error's `position` adds its
+    line and column to the JSON, and the offending line with a caret under the column to the plain text."""
     reason = " ".join(reason.split())
     media_type = best_media_type(request.headers.get("Accept"), ERROR_TYPES) or "text/plain"
     if media_type == "application/json":
-        body = json.dumps({"status": status, "error": reason})
+        where = {"line": position.line, "column": position.column} if position else {}
+        body = json.dumps({"status": status, "error": reason, **where})
     elif media_type == "text/html":
         body = render_template("error.html", status=status, title=HTTPStatus(status).phrase, reason=reason)
     else:
-        body = f"{status}: {reason}\n"
+        body = f"{status}: {reason}\n" + (f"{position.excerpt}\n" if position else "")
     response = Response(body, status=status, headers=headers, mimetype=media_type)
     counters = current_app.extensions.get("kg.counters")
     if counters is not None:
@@ -77,7 +80,8 @@ def render(status: int, reason: str, headers=None) -> Response:
 
 def _kg_error(exc: KGError) -> Response:
     retry_after = getattr(exc, "retry_after", None)
-    return render(status_of(exc), str(exc), {"Retry-After": str(retry_after)} if retry_after else None)
+    return render(status_of(exc), str(exc), {"Retry-After": str(retry_after)} if retry_after else None,
+                  exc if isinstance(exc, QuerySyntaxError) else None)
 
 
 def _http_error(exc: HTTPException) -> Response:

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, current_app, request
 from kg.errors import EngineFailure, EnginesBusy, QueryTimeout
 from kg.formats import GRAPH_FORMATS, RESULT_FORMATS
 from kg.rewrite import rewrite
+from kg.sparql_errors import QuerySyntaxError, explain
 from kg.store import QueryRequest
 from kg.web import negotiation
 from kg.web.errors import HTTPError
@@ -132,6 +133,7 @@ def answer(operation: Operation) -> Response:
     :raise 400, 406, 500, 503: through the error renderer.
     """
     store, config, counters = get_store(), current_app.config, get_counters()
+    written = operation.text
     operation = replace(operation, text=rewrite(operation.text, search=get_search()))
     dataset = operation.dataset or store.datasets[0]
     text = operation.text
@@ -164,6 +166,8 @@ def answer(operation: Operation) -> Response:
         )
         try:
             result = store.evaluate(query)
+        except QuerySyntaxError as exc:  # positions in the text as the client wrote it, not as rewritten
+            raise explain(written, exc.engine_message) from None
         except QueryTimeout:
             counters.add("timeouts")
             raise
