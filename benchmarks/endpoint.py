@@ -177,7 +177,7 @@ def serve_kg(data: str, port: str) -> None:
     from kg.web import create_app
 
     store = OxigraphStore({"none": OxigraphStore.load(Path(data).read_bytes())}, version=Path(data).stem)
-    app = create_app({"STORE": IsolatedStore(store)})
+    app = create_app({}, IsolatedStore(store))
     Server(app, gunicorn_options(app, "127.0.0.1", int(port))).run()
 
 

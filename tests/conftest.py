@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -68,6 +69,18 @@ def reasoning_cache(tmp_path_factory):
 
 
 
+def pytest_configure(config):
+    """Hypothesis keeps its files (examples, Unicode tables) in a temporary directory, never in the repository."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    config.hypothesis_home = tempfile.mkdtemp(prefix="kg-hypothesis-")
+    set_hypothesis_home_dir(config.hypothesis_home)
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(getattr(config, "hypothesis_home", ""), ignore_errors=True)
+
+
 def copy_project(target: Path, **appended: str) -> Path:
     """The shipped ontology and data copied into `target`, with lines appended to data files by stem, so a test may
     change or write them: copy_project(tmp_path, **{"wikidata-accepted": "kg:x skos:exactMatch wd:Q1 .\n"})."""
@@ -86,9 +99,10 @@ def dataset():
 @pytest.fixture(scope="session")
 def datasets(dataset):
     """The dataset under each inference mode (`none` is `dataset`); closures computed once, in the session's cache."""
-    from kg.reason import INFERENCE_MODES
+    from kg.build import dataset as built
+    from kg.inference import INFERENCE_MODES
 
-    return {mode: dataset if mode == "none" else kg.load(inference=mode) for mode in INFERENCE_MODES}
+    return {mode: dataset if mode == "none" else built(mode) for mode in INFERENCE_MODES}
 
 
 @pytest.fixture(scope="session")
@@ -109,18 +123,30 @@ def oxigraph_store(dataset):
     return OxigraphStore.from_datasets({"none": dataset}, version=version())
 
 
+@pytest.fixture(scope="session")
+def inference_store(datasets):
+    """The project's graph in the embedded engine under every inference mode (none, rdfs, owl-rl), built once."""
+    from kg.graph import version
+    from kg.store.oxigraph import OxigraphStore
+
+    return OxigraphStore.from_datasets(datasets, version=version())
+
+
 @pytest.fixture
 def make_app(oxigraph_store):
-    """Build apps on the session's store (evaluation in worker processes); their engines stop after the test."""
-    from kg.store.isolation import IsolatedStore
+    """Build apps on the session's store (evaluation in one engine process, 1 GB at most, unless ENGINES and
+    ENGINE_MEMORY_MB say otherwise); their engines stop after the test."""
+    from kg.store.isolation import IsolatedStore, engine_options
     from kg.web import create_app
+    from kg.web.settings import defaults
 
     stores = []
 
     def make(store=None, **config):
-        isolated = IsolatedStore(store or oxigraph_store, processes=config.pop("ENGINES", 1))
+        settings = {**defaults(), "ENGINES": 1, "ENGINE_MEMORY_MB": 1024, **config}
+        isolated = IsolatedStore(store or oxigraph_store, **engine_options(settings))
         stores.append(isolated)
-        return create_app({"TESTING": True, "STORE": isolated, **config})
+        return create_app({"TESTING": True, **config}, isolated)
 
     yield make
     for store in stores:

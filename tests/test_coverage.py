@@ -95,7 +95,7 @@ def test_boilerplate_rows_name_nothing():
 
 def test_every_claim_of_the_graph_is_in_the_table(dataset):
     claims = {c for r in ROWS for c in r.claims}
-    in_graph = set(dataset.subjects(CT.evidence, None))
+    in_graph = set(dataset.subjects(CT.reportedIn, KG["doc-mwn-article"]))
     assert in_graph - claims == set()
 
 
@@ -107,3 +107,17 @@ def test_every_evidence_quote_is_at_its_offsets(dataset, article_text):
         start, end = int(dataset.value(selector, OA.start)), int(dataset.value(selector, OA.end))
         assert article_text[start:end] == quote, f"{selector}: {quote!r} is not at {start}-{end}"
         assert len(quote.split()) <= 12, f"{selector} quotes more than 12 words"
+
+
+def test_every_quote_has_the_prefix_and_suffix_kg_locate_computes(dataset, article_text):
+    """oa:prefix/oa:suffix are computed by kg.locate from the article, never typed: each quote is then unique."""
+    from kg.locate import at
+
+    selectors = list(dataset.subjects(OA.exact, None))
+    assert len(selectors) >= 30
+    for selector in selectors:
+        start, end = int(dataset.value(selector, OA.start)), int(dataset.value(selector, OA.end))
+        expected = at(article_text, start, end)
+        prefix, suffix = str(dataset.value(selector, OA.prefix)), str(dataset.value(selector, OA.suffix))
+        assert (prefix, suffix) == (expected.prefix, expected.suffix), selector
+        assert article_text.count(prefix + expected.exact + suffix) == 1, f"{selector} is ambiguous"

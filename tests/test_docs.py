@@ -43,3 +43,11 @@ def test_sparql_example(dataset, doc, query, expected):
 @pytest.mark.parametrize(("doc", "code", "_"), PYTHON, ids=[f"{d}:{i}" for i, (d, _, _) in enumerate(PYTHON)])
 def test_python_example(doc, code, _):
     exec(compile(code, doc, "exec"), {})
+
+
+@pytest.mark.parametrize(("doc", "query", "expected"), SPARQL, ids=[f"{d}:{i}" for i, (d, _, _) in enumerate(SPARQL)])
+def test_sparql_example_through_the_endpoint(client, doc, query, expected):
+    """The serving engine gives the docs' tables too, value for value (what is served is what is in the files)."""
+    response = client.post("/sparql", data={"query": query}, headers={"Accept": "text/csv"})
+    assert response.status_code == 200, response.text
+    assert response.text.replace("\r\n", "\n").strip() == (expected or "").strip()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -15,9 +17,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 import kg
-from kg import reason
+from kg import build, reason
 from kg.cli import main
-from kg.graph import SOURCES
+from kg.graph import SOURCES, write_atomically
 from kg.namespaces import CT, GRAPH, KG
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,8 +68,8 @@ def test_the_rules_our_ontology_uses_fire_on_the_shipped_graph(asserted_graph):
             store.update(update)
         if len(store) > before:
             fired.add(rule.name)
-    assert fired == {"scm-sco", "scm-dom1", "scm-rng1", "cax-sco", "prp-spo1", "prp-dom", "prp-rng", "prp-inv1",
-                     "prp-trp", "prp-spo2"}
+    assert fired == {"scm-sco", "scm-spo", "scm-dom1", "scm-rng1", "cax-sco", "prp-spo1", "prp-dom", "prp-rng",
+                     "prp-inv1", "prp-trp", "prp-spo2"}
 
 
 @pytest.mark.parametrize("profile", reason.PROFILES)
@@ -281,8 +283,8 @@ def copy_inputs(target: Path) -> Path:
 
 
 def test_closure_is_computed_once_then_read_from_the_cache(tmp_path):
-    first = reason.reason("rdfs", "fast", directory=tmp_path)
-    second = reason.reason("rdfs", "fast", directory=tmp_path)
+    first = build.closure("rdfs", "fast", directory=tmp_path)
+    second = build.closure("rdfs", "fast", directory=tmp_path)
     assert first.computed is True and second.computed is False
     assert first.path == second.path and first.triples == second.triples > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [first.path.name]
@@ -290,33 +292,117 @@ def test_closure_is_computed_once_then_read_from_the_cache(tmp_path):
 
 def test_cache_key_follows_the_inputs(tmp_path):
     root = copy_inputs(tmp_path / "repo")
-    before = reason.cache_path("owl-rl", "fast", root, tmp_path / "cache")
+    before = build.cache_path("owl-rl", "fast", root, tmp_path / "cache")
     with (root / "data/enrichment.ttl").open("a", encoding="utf-8") as data:
         data.write("\nkg:place-temara ct:locatedIn kg:place-morocco .\n")
-    after = reason.cache_path("owl-rl", "fast", root, tmp_path / "cache")
+    after = build.cache_path("owl-rl", "fast", root, tmp_path / "cache")
     assert before != after
-    assert before != reason.cache_path("rdfs", "fast", root, tmp_path / "cache")
-    assert before != reason.cache_path("owl-rl", "owlrl", root, tmp_path / "cache")
+    assert before != build.cache_path("rdfs", "fast", root, tmp_path / "cache")
+    assert before != build.cache_path("owl-rl", "owlrl", root, tmp_path / "cache")
 
 
 def test_cache_is_written_atomically(tmp_path, monkeypatch):
     path = tmp_path / "closure.nt"
-    reason.write_atomically(path, b"old\n")
+    write_atomically(path, b"old\n")
 
     def fail(*args):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
-        reason.write_atomically(path, b"new\n")
+        write_atomically(path, b"new\n")
     assert path.read_bytes() == b"old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["closure.nt"]
 
 
 def test_cache_directory_comes_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path))
-    assert reason.cache_dir() == tmp_path
-    assert reason.cache_path("owl-rl").parent == tmp_path
+    assert build.cache_dir() == tmp_path
+    assert build.cache_path("owl-rl").parent == tmp_path
+
+
+# A cache that fails its check is computed again, with one warning line, and served as computed: never accepted as
+# it is, never a traceback. `damage` takes the good file's bytes and the path, and leaves the bad file there.
+def _cut_at_a_line(data: bytes, path: Path) -> None:
+    lines = data.splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[: len(lines) // 2]))
+
+
+def _poisoned(data: bytes, path: Path) -> None:
+    path.write_bytes(data + b'<https://w3id.org/morocco-ct-kg/id/org-dgst> '
+                            b'<http://www.w3.org/2000/01/rdf-schema#label> "POISONED <script>" .\n')
+
+
+def _cut_mid_line(data: bytes, path: Path) -> None:
+    path.write_bytes(data[: len(data) // 2 + 7])
+
+
+def _nul_bytes(data: bytes, path: Path) -> None:
+    path.write_bytes(data[:200] + b"\0" * 64 + data[264:])
+
+
+def _symlink(data: bytes, path: Path) -> None:
+    path.unlink()
+    path.symlink_to("/etc/passwd")
+
+
+def _header_only(data: bytes, path: Path) -> None:
+    path.write_bytes(data.splitlines(keepends=True)[0])
+
+
+DAMAGE = {
+    "cut at a line boundary": _cut_at_a_line,
+    "emptied": lambda data, path: path.write_bytes(b""),
+    "an extra triple": _poisoned,
+    "cut mid-line": _cut_mid_line,
+    "NUL bytes": _nul_bytes,
+    "a symlink to /etc/passwd": _symlink,
+    "the header line only": _header_only,
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=list(DAMAGE))
+def test_a_damaged_cache_is_rebuilt_with_one_warning_line(tmp_path, damage, caplog):
+    good = build.closure("owl-rl", directory=tmp_path)
+    data = good.path.read_bytes()
+    DAMAGE[damage](data, good.path)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="kg.build"):
+        again = build.closure("owl-rl", directory=tmp_path)
+    assert again.computed is True and (again.triples, again.digest) == (good.triples, good.digest)
+    assert good.path.read_bytes() == data and not good.path.is_symlink()
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1 and "\n" not in warnings[0] and warnings[0].startswith(f"{good.path}: closure cache")
+    assert Path("/etc/passwd").read_bytes()  # the link's target is read by nobody and left alone
+
+
+def test_a_damaged_cache_is_never_served(tmp_path, monkeypatch):
+    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path))
+    good = build.closure("owl-rl")
+    _poisoned(good.path.read_bytes(), good.path)
+    inferred = build.dataset("owl-rl").graph(GRAPH.inferred)
+    assert len(inferred) == good.triples and "POISONED" not in inferred.serialize(format="nt")
+
+
+def test_an_orphan_temporary_file_is_removed(tmp_path):
+    orphan = tmp_path / ".inferred-owl-rl-fast-0.nt.999999999.x1y2z3.partial"
+    orphan.write_bytes(b"half a closure")
+    live = tmp_path / f".inferred-owl-rl-fast-0.nt.{os.getpid()}.a1b2c3.partial"
+    live.write_bytes(b"being written")
+    build.closure("owl-rl", directory=tmp_path)
+    assert not orphan.exists() and live.exists()
+
+
+def test_kg_build_starts_on_a_damaged_cache_with_one_warning(tmp_path):
+    env = {**os.environ, "KG_CACHE_DIR": str(tmp_path)}
+    good = build.closure("owl-rl", directory=tmp_path)
+    _cut_mid_line(good.path.read_bytes(), good.path)
+    done = subprocess.run([sys.executable, "-c", "from kg.cli import main; main()", "build"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [f"{good.path}: closure cache rejected (content hash differs (cut, edited or "
+                                        f"corrupted)); computing it again"]
+    assert "owl-rl" in done.stdout
 
 
 # --- the command line -----------------------------------------------------------------------------------------------

@@ -130,13 +130,13 @@ def test_cli_refresh_prints_the_differences_and_replaces_the_file(wikidata_api, 
         "4 differences from the curated values, for review:",
         *table(SHIPPED_DIFFERENCES),
     ]
-    assert len(parse_file(path)) == 77
+    assert len(parse_file(path)) == 83  # 77 + a wikibase:BestRank type on each of the 6 best-rank statements
 
     wikidata_api.script = [(503, {}, b"")]
     failed = CliRunner().invoke(main, [*args, "--max-retries", "0"])
     assert failed.exit_code == 1
     assert failed.output == f"Error: {wikidata_api.url}: HTTP 503 to wbgetentities; gave up after 1 attempt\n"
-    assert len(parse_file(path)) == 77, "the previous refresh is kept"
+    assert len(parse_file(path)) == 83  # the previous refresh is kept
 
 
 def test_cli_refresh_needs_online(tmp_path):

@@ -132,7 +132,7 @@ def test_unknown_resource_is_404(client, url):
     slug = url.rsplit("/", 1)[1].replace("%3E", ">")
     reason = f"no resource kg:{slug} in this graph"
     assert (response.status_code, response.get_data(as_text=True)) == (404, f"404: {reason}\n")
-    assert f"<p>{reason.replace('>', '&gt;')}</p>" in html(client, url, status=404)
+    assert f'<p class="reason">{reason.replace(">", "&gt;")}</p>' in html(client, url, status=404)
 
 
 def test_unacceptable_format_is_406(client):

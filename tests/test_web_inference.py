@@ -13,8 +13,8 @@ from rdflib.compare import isomorphic
 
 from kg import export
 from kg.graph import union, version
+from kg.inference import BY_NAME, INFERENCE_MODES
 from kg.namespaces import GRAPH, KG, SD
-from kg.reason import ENTAILMENT, INFERENCE_MODES
 
 EVENTS_IN_MOROCCO = "SELECT ?event WHERE { ?event ct:occurredIn kg:place-morocco } ORDER BY ?event"
 EVENTS = [str(KG[f"event-{slug}"]) for slug in ("2003-casablanca-bombings", "2011-marrakesh-bombing",
@@ -91,7 +91,7 @@ def test_service_description_advertises_the_entailment_regime(client, datasets, 
     assert response.status_code == 200
     graph = Graph().parse(data=response.data, format="turtle")
     service = URIRef("http://localhost/sparql")
-    regime, profile = ENTAILMENT[inference]
+    regime, profile = BY_NAME[inference].regime, BY_NAME[inference].entailment_profile
     assert list(graph.objects(service, SD.defaultEntailmentRegime)) == [regime]
     assert list(graph.objects(service, SD.defaultSupportedEntailmentProfile)) == ([profile] if profile else [])
     default = graph.value(graph.value(service, SD.defaultDataset), SD.defaultGraph)

@@ -14,12 +14,12 @@ from kg import graph as graph_module
 from kg.errors import DataFileError, KGError
 from kg.federation import ENV_VAR, AllowList
 from kg.formats import EXPORT_FORMATS, lookup
+from kg.inference import INFERENCE_MODES, PROFILES
 from kg.linker import DEFAULT_API, MIN_SCORE, WikidataApi, online_entities, read_dump
 from kg.linker import link as run_link
 from kg.namespaces import GRAPH, bind_prefixes, compact
 from kg.queries import named_queries
 from kg.query import run
-from kg.reason import ENGINES, INFERENCE_MODES, PROFILES
 
 
 def _fail(exc: Exception) -> None:
@@ -27,8 +27,10 @@ def _fail(exc: Exception) -> None:
 
 
 def _dataset(inference: str = "none"):
+    from kg.build import dataset
+
     try:
-        return graph_module.load(inference=inference)
+        return dataset(inference)
     except KGError as exc:
         _fail(exc)
 
@@ -211,16 +213,17 @@ def export(fmt: str, inference: str, output: str | None, retrieved) -> None:
 
 @main.command()
 @click.option("--profile", type=click.Choice(PROFILES), default="owl-rl", show_default=True)
-@click.option("--engine", type=click.Choice(ENGINES), default="owlrl", show_default=True,
-              help="owlrl (the reference) or fast (SPARQL rules on pyoxigraph; the same result for our ontology)")
+@click.option("--engine", type=click.Choice(("fast", "owlrl")), default="fast", show_default=True,
+              help="fast (SPARQL rules on pyoxigraph, what `kg serve` uses) or owlrl (the reference; the same result "
+                   "for our ontology)")
 @click.option("--refresh", is_flag=True, help="Compute the closure even if the cache has it.")
 def reason(profile: str, engine: str, refresh: bool) -> None:
     """Compute the closure of the graph once and cache it; print the triples per named graph before and after."""
-    from kg import reason as reason_module
+    from kg.build import closure
 
     try:
         asserted = graph_module.load()
-        result = reason_module.reason(profile, engine, refresh=refresh, asserted_dataset=asserted)
+        result = closure(profile, engine, refresh=refresh, asserted=asserted)
     except KGError as exc:
         _fail(exc)
     click.echo(f"{'computed' if result.computed else 'cached'}: {result.path}")
@@ -231,6 +234,61 @@ def reason(profile: str, engine: str, refresh: bool) -> None:
         click.echo(f"{name:<60} {size:>8} {after:>8}")
     total = sum(size for _, size in sizes)
     click.echo(f"{'total':<60} {total:>8} {total + result.triples:>8}")
+
+
+STORE_OPTION = click.option(
+    "--store", "location", default=None, metavar="PATH|URL",
+    help="PATH: the embedded store on disk there (built if missing or stale, else opened in seconds); URL: a SPARQL "
+         "1.1 query endpoint loaded by `kg load --into` [default: the embedded store, in memory]")
+
+
+@main.command()
+@STORE_OPTION
+def build(location: str | None) -> None:
+    """Build the served store: the input files and each mode's verified closure, in memory or on disk (--store PATH)."""
+    import time
+
+    from kg.build import store as build_store
+    from kg.store import is_url
+
+    if is_url(location):
+        raise click.UsageError("kg build makes the embedded store; to fill a remote server use `kg load --into URL`")
+    start = time.perf_counter()
+    try:
+        built = build_store(Path(location) if location else None)
+    except KGError as exc:
+        _fail(exc)
+    for mode in built.datasets:
+        click.echo(f"{mode:<8} {built.size(mode):>10} quads in {len(built.graphs(mode))} graphs")
+    click.echo(f"ready in {time.perf_counter() - start:.1f} s" + (f": {location}" if location else " (in memory)"))
+
+
+@main.command()
+@click.option("--into", "url", required=True, metavar="URL",
+              help="The server's Graph Store Protocol endpoint (Oxigraph: http://HOST:PORT/store)")
+@STORE_OPTION
+@click.option("--user", default=None, help="User for HTTP authentication (digest or basic) at URL")
+@click.option("--password", default=None, envvar="KG_LOAD_PASSWORD", help="Password for --user ($KG_LOAD_PASSWORD)")
+@click.option("--timeout", type=click.FloatRange(min=1), default=600.0, show_default=True,
+              help="Seconds to wait for the server to take one graph.")
+def load(url: str, location: str | None, user: str | None, password: str | None, timeout: float) -> None:
+    """Put the built dataset into a remote SPARQL server, one named graph at a time (a Graph Store Protocol PUT of
+    each asserted graph and of each mode's inferred graph); running it again leaves the same data."""
+    from kg.build import store as build_store
+    from kg.store import remote
+
+    try:
+        built = build_store(Path(location) if location else None)
+        graphs = remote.graphs_to_load(built)
+        total = sum(len(data) for _, data in graphs)
+        with click.progressbar(length=total, label=f"loading into {url}", show_pos=False, show_percent=True) as bar:
+            for iri, data in graphs:
+                remote.put_graph(url, iri, data, user=user, password=password, timeout=timeout)
+                bar.update(len(data))
+    except KGError as exc:
+        _fail(exc)
+    lines = sum(data.count(b"\n") for _, data in graphs)
+    click.echo(f"{len(graphs)} graphs, {lines} triples loaded into {url}")
 
 
 @main.command()
@@ -338,14 +396,20 @@ def _setting_options(command):
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on")
+@STORE_OPTION
 @_setting_options
-def serve(host: str, port: int, **settings) -> None:
-    """Serve the SPARQL endpoint at http://HOST:PORT/sparql (gunicorn, embedded pyoxigraph store)."""
+def serve(host: str, port: int, location: str | None, **settings) -> None:
+    """Serve the SPARQL endpoint at http://HOST:PORT/sparql (gunicorn), on the embedded pyoxigraph store (built
+    first, or opened from --store PATH) or on a remote SPARQL server (--store URL)."""
     from kg.serve import serve as run_server
+    from kg.store import open_store
+    from kg.store.isolation import engine_options
 
-    click.echo(f"Serving the SPARQL endpoint at http://{host}:{port}/sparql", err=True)
     try:
         settings["allow_service"] = (*sorted(AllowList.from_env().endpoints), *settings["allow_service"])
-        run_server(host, port, {name.upper(): value for name, value in settings.items()})
+        config = {name.upper(): value for name, value in settings.items()}
+        store = open_store(location, timeout=settings["query_timeout"], **engine_options(config))
+        click.echo(f"Serving the SPARQL endpoint at http://{host}:{port}/sparql", err=True)
+        run_server(host, port, config, store)
     except KGError as exc:
         _fail(exc)

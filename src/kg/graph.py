@@ -1,4 +1,5 @@
-"""Load the ontology and the instance data into one rdflib Dataset: the single entry point to the graph."""
+"""Read the input files (the ontology and the instance data): into an rdflib Dataset, or into a pyoxigraph store for
+large builds. Loading only: the closure and the served store are made by `kg.build`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 import rdflib
 from rdflib import Dataset, Graph, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
@@ -49,6 +51,7 @@ SOURCES: tuple[Source, ...] = (
         ("data/enrichment.ttl",),
         "Facts beyond the article, from public reference sources, each with its provenance.",
     ),
+    Source("history", GRAPH.history, ("data/history.ttl",), "Other reports of the article's figures, ranked."),
     Source(
         "wikidata",
         GRAPH.wikidata,
@@ -107,27 +110,37 @@ def parse_file(path: Path, graph: Graph | None = None) -> Graph:
     return graph
 
 
-def load(
-    root: Path | None = None, sources: tuple[Source, ...] = SOURCES, inference: str = "none",
-    cache_dir: Path | None = None,
-) -> Dataset:
-    """Return the dataset: one named graph per source; its default graph is their union.
-
-    With `inference` "rdfs" or "owl-rl", the cached closure (computed first if missing, see `kg.reason`) is added as
-    the named graph `GRAPH.inferred`.
-    """
+def load(root: Path | None = None, sources: tuple[Source, ...] = SOURCES) -> Dataset:
+    """Return the asserted dataset: one named graph per source; its default graph is their union."""
     root = Path(root or ROOT)
     dataset = bind_prefixes(Dataset(default_union=True))
     for source in sources:
         graph = dataset.graph(source.graph)
         for relative in source.paths:
             parse_file(root / relative, graph)
-    if inference != "none":
-        from kg import reason
-
-        inferred = reason.inferred_graph(inference, root, cache_dir, sources=sources, asserted_dataset=dataset)
-        reason.add_inferred(dataset, inferred)
     return dataset
+
+
+def load_into(store: ox.Store, root: Path | None = None, sources: tuple[Source, ...] = SOURCES,
+              to_graph: ox.NamedNode | None = None) -> ox.Store:
+    """Parse the input files into `store` with pyoxigraph (fast on large files, lexical forms kept): one named graph
+    per source, or all into `to_graph`. A broken file raises DataFileError naming the file and line."""
+    root = Path(root or ROOT)
+    for source in sources:
+        target = to_graph or ox.NamedNode(str(source.graph))
+        for relative in source.paths:
+            path = root / relative
+            if path.suffix not in FORMATS_BY_SUFFIX:
+                raise DataFileError(path, None, f"unknown RDF file type {path.suffix!r}")
+            try:
+                store.bulk_load(path=path, format=ox.RdfFormat.from_extension(path.suffix[1:]),
+                                base_iri=path.resolve().as_uri(), to_graph=target)
+            except OSError as exc:
+                raise DataFileError(path, None, exc.strerror or str(exc)) from None
+            except SyntaxError as exc:
+                parse_file(path)  # rdflib's message names the line, as for every other loader
+                raise DataFileError(path, None, f"syntax error: {exc}") from None
+    return store
 
 
 def union(dataset: Dataset, exclude: tuple[URIRef, ...] = ()) -> Graph:
@@ -155,10 +168,13 @@ def version(root: Path | None = None, sources: tuple[Source, ...] = SOURCES) -> 
     return digest.hexdigest()[:16]
 
 
+TEMPORARY = ".partial"
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Write `data` to a temporary file beside `path`, then rename it: readers see the old file or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=TEMPORARY, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
@@ -169,3 +185,25 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_orphans(directory: Path) -> list[Path]:
+    """Remove the temporary files of `write_atomically` in `directory` whose writer is gone (killed mid-write)."""
+    removed = []
+    for tmp in Path(directory).glob(f".*{TEMPORARY}"):
+        parts = tmp.name.rsplit(".", 3)
+        if len(parts) == 4 and parts[1].isdigit() and _alive(int(parts[1])):
+            continue
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

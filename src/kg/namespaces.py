@@ -50,6 +50,33 @@ PREFIXES: dict[str, Namespace] = {
 }
 
 
+# The prefixes the Wikidata Query Service declares for every query, beyond those above (which mean the same there),
+# so that a query pasted from WDQS runs without PREFIX lines. WDQS's `schema:` is http://schema.org/; ours (above)
+# is https://schema.org/, the form our data uses (docs/wikidata.md lists the differences).
+WDQS_PREFIXES: dict[str, str] = {
+    "wds": "http://www.wikidata.org/entity/statement/",
+    "wdv": "http://www.wikidata.org/value/",
+    "wdref": "http://www.wikidata.org/reference/",
+    "wdtn": "http://www.wikidata.org/prop/direct-normalized/",
+    "psv": "http://www.wikidata.org/prop/statement/value/",
+    "psn": "http://www.wikidata.org/prop/statement/value-normalized/",
+    "pqv": "http://www.wikidata.org/prop/qualifier/value/",
+    "pqn": "http://www.wikidata.org/prop/qualifier/value-normalized/",
+    "prv": "http://www.wikidata.org/prop/reference/value/",
+    "prn": "http://www.wikidata.org/prop/reference/value-normalized/",
+    "wdno": "http://www.wikidata.org/prop/novalue/",
+    "wdata": "http://www.wikidata.org/wiki/Special:EntityData/",
+    "bd": "http://www.bigdata.com/rdf#",
+    "hint": "http://www.bigdata.com/queryHints#",
+    "cc": "http://creativecommons.org/ns#",
+    "dct": "http://purl.org/dc/terms/",
+    "ontolex": "http://www.w3.org/ns/lemon/ontolex#",
+    "geof": "http://www.opengis.net/def/geosparql/function/",
+}
+# Every prefix a query may use without declaring it: the project's and WDQS's.
+QUERY_PREFIXES: dict[str, str] = {**WDQS_PREFIXES, **{p: str(ns) for p, ns in PREFIXES.items()}}
+
+
 # Longest namespace first, so that an IRI in wdt: or ps: is not shown as wd:… or p:….
 _BY_LENGTH = sorted(((p, str(ns)) for p, ns in PREFIXES.items()), key=lambda item: -len(item[1]))
 
@@ -72,5 +99,5 @@ def bind_prefixes(graph: Graph) -> Graph:
 
 
 def sparql_prologue() -> str:
-    """PREFIX lines for every project prefix, for queries written without them."""
-    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+    """PREFIX lines for every predeclared prefix, for queries written without them."""
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in QUERY_PREFIXES.items())

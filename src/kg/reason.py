@@ -1,4 +1,5 @@
-"""Reasoning: the OWL 2 RL or RDFS closure of the graph, computed once and cached, inferred triples in their own graph.
+"""Reasoning: the OWL 2 RL or RDFS closure of a graph, as the inferred triples only. It takes a graph or a store and
+never reads files: `kg.build` loads the inputs, calls it and caches the result.
 
 Two engines compute the same closure for the rules our ontology uses:
 
@@ -7,18 +8,11 @@ Two engines compute the same closure for the rules our ontology uses:
 - ``fast``: the rules of :data:`RULES` written as SPARQL updates and run on a pyoxigraph store, property by property
   in dependency order (:func:`materialize`); for graphs beyond the shipped one, 1M triples in about 13 s
   (``benchmarks/reasoning.py``). A test proves that on the shipped graph it gives exactly owlrl's filtered closure.
-
-The closure of the shipped graph is cached in ``$KG_CACHE_DIR`` (default ``.cache/`` in the repository), keyed by a
-hash of the input files, the profile, the engine, the owlrl version and this module's source; the file is written to
-a temporary name and renamed, so a reader never sees half a file.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import owlrl
 import pyoxigraph as ox
@@ -26,11 +20,10 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from kg.errors import KGError
-from kg.graph import rdflib_settings_kept, union, write_atomically
-from kg.namespaces import GRAPH, bind_prefixes
+from kg.graph import rdflib_settings_kept, union
+from kg.inference import PROFILES
+from kg.namespaces import GRAPH
 
-PROFILES = ("owl-rl", "rdfs")
-INFERENCE_MODES = ("none", *PROFILES)
 ENGINES = ("owlrl", "fast")
 BUILT_IN = (str(RDF), str(RDFS), str(OWL), str(XSD))
 TOP_CLASSES = frozenset({RDFS.Resource, OWL.Thing})
@@ -38,15 +31,6 @@ SCHEMA_PREDICATES = frozenset(
     {RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty, RDFS.domain, RDFS.range}
 )
 ERROR_NS = "http://www.daml.org/2002/03/agents/agent-ont#"
-
-# What each inference mode is, for a SPARQL service description: sd:entailmentRegime and, for OWL 2 RL,
-# sd:supportedEntailmentProfile (SPARQL 1.1 Entailment Regimes; the IRIs are W3C's).
-ENTAILMENT = {
-    "none": (URIRef("http://www.w3.org/ns/entailment/Simple"), None),
-    "rdfs": (URIRef("http://www.w3.org/ns/entailment/RDFS"), None),
-    "owl-rl": (URIRef("http://www.w3.org/ns/entailment/OWL-RDF-Based"), URIRef("http://www.w3.org/ns/owl-profile/RL")),
-}
-
 
 class ReasoningError(KGError):
     """An unknown profile or engine, an ontology the fast engine cannot handle, or an inconsistent graph."""
@@ -444,18 +428,39 @@ def _type_updates(store: ox.Store, rules: list[Rule]) -> list[str]:
     return list(updates.values())
 
 
+# The asserted triples are kept in this graph while the default graph is closed, so that the inferred ones can be told
+# apart; the filter is :func:`noise_reason`'s rules as SPARQL (the fast rules derive no literal subject, no error
+# message and no sameAs), so that a large closure never passes through rdflib.
+ASSERTED_GRAPH = ox.NamedNode("urn:x-kg:asserted")
+_BUILT_IN_TESTS = " || ".join(f'STRSTARTS(STR(?s), "{ns}")' for ns in BUILT_IN)
+INFERRED = f"""{_PROLOGUE}SELECT ?s ?p ?o WHERE {{
+  ?s ?p ?o
+  FILTER NOT EXISTS {{ GRAPH <{ASSERTED_GRAPH.value}> {{ ?s ?p ?o }} }}
+  FILTER(!(?o IN ({", ".join(f"<{c}>" for c in sorted(TOP_CLASSES))})) && !(?p = rdf:type && ?o = rdf:Property))
+  FILTER(!isIRI(?s) || !({_BUILT_IN_TESTS} || ?s = owl:Nothing))
+  FILTER(!(?p IN ({", ".join(f"<{p}>" for p in sorted(SCHEMA_PREDICATES))}) && ?s = ?o))
+  FILTER(!isLiteral(?o) || EXISTS {{
+    GRAPH <{ASSERTED_GRAPH.value}> {{ ?s ?q ?o }}
+    FILTER(?q = ?p || EXISTS {{ ?q rdfs:subPropertyOf|owl:equivalentProperty ?p }})
+  }})
+}}"""
+
+
+def fast_inferred(store: ox.Store, profile: str = "owl-rl") -> ox.QuerySolutions:
+    """Close `store`, whose graph :data:`ASSERTED_GRAPH` holds the input, under the fast rules; return the inferred
+    triples without the noise (solutions ?s ?p ?o, computed as they are read)."""
+    store.update(f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ASSERTED_GRAPH.value}> {{ ?s ?p ?o }} }}")
+    materialize(store, profile)
+    return store.query(INFERRED)
+
+
 def fast_closure(graph: Graph, profile: str = "owl-rl") -> Graph:
     """The inferred triples of `graph` under the fast rules (what :func:`owlrl_closure` gives, for those rules)."""
     store = ox.Store()
-    store.extend(ox.Quad(*(to_oxigraph(term) for term in triple)) for triple in graph)
-    materialize(store, profile)
-    closed = Graph()
-    for quad in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
-        closed.add((from_oxigraph(quad.subject), from_oxigraph(quad.predicate), from_oxigraph(quad.object)))
+    store.extend(ox.Quad(*(to_oxigraph(term) for term in triple), ASSERTED_GRAPH) for triple in graph)
     new = Graph()
-    for triple in closed:
-        if triple not in graph and noise_reason(triple, graph, closed) is None:
-            new.add(triple)
+    for row in fast_inferred(store, profile):
+        new.add(tuple(from_oxigraph(term) for term in row))
     return new
 
 
@@ -487,91 +492,3 @@ def closure(graph: Graph, profile: str = "owl-rl", engine: str = "owlrl") -> Gra
     if engine not in ENGINES:
         raise ReasoningError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
     return owlrl_closure(graph, profile) if engine == "owlrl" else fast_closure(graph, profile)
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# The cache
-
-
-def cache_dir() -> Path:
-    """Where closures are cached: $KG_CACHE_DIR, or `.cache/` in the repository."""
-    from kg.graph import ROOT
-
-    return Path(os.environ.get("KG_CACHE_DIR") or ROOT / ".cache")
-
-
-def cache_key(inputs_version: str, profile: str, engine: str) -> str:
-    digest = hashlib.sha256()
-    for part in (inputs_version, profile, engine, owlrl.__version__, Path(__file__).read_text(encoding="utf-8")):
-        digest.update(part.encode())
-        digest.update(b"\0")
-    return digest.hexdigest()[:16]
-
-
-def cache_path(profile: str, engine: str = "owlrl", root: Path | None = None, directory: Path | None = None,
-               sources=None) -> Path:
-    """The cache file of the closure of the input files under `profile` by `engine`."""
-    from kg.graph import SOURCES, version
-
-    key = cache_key(version(root, sources or SOURCES), check_profile(profile), engine)
-    return Path(directory or cache_dir()) / f"inferred-{profile}-{engine}-{key}.nt"
-
-
-@dataclass(frozen=True)
-class Result:
-    """What `reason` did: the cache file, whether it was computed now, and the size of the inferred graph."""
-
-    path: Path
-    computed: bool
-    triples: int
-
-
-def reason(
-    profile: str = "owl-rl", engine: str = "owlrl", root: Path | None = None, directory: Path | None = None,
-    refresh: bool = False, sources=None, asserted_dataset: Dataset | None = None,
-) -> Result:
-    """Compute the closure of the input files unless the cache has it, and write it to the cache.
-
-    `asserted_dataset`, when given, must be what `kg.graph.load(root, sources)` returns; it saves loading it again.
-    """
-    from kg.graph import SOURCES, load
-
-    path = cache_path(profile, engine, root, directory, sources)
-    if path.is_file() and not refresh:
-        return Result(path, False, _count_lines(path))
-    dataset = asserted_dataset if asserted_dataset is not None else load(root, sources or SOURCES)
-    inferred = closure(asserted(dataset), profile, engine)
-    write_atomically(path, _sorted_ntriples(inferred))
-    return Result(path, True, len(inferred))
-
-
-def inferred_graph(
-    profile: str, root: Path | None = None, directory: Path | None = None, engine: str = "owlrl", sources=None,
-    asserted_dataset: Dataset | None = None,
-) -> Graph:
-    """The cached inferred triples of the input files (computed and cached first if missing)."""
-    result = reason(profile, engine, root, directory, sources=sources, asserted_dataset=asserted_dataset)
-    graph = Graph()
-    try:
-        graph.parse(result.path, format="nt")
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise ReasoningError(f"{result.path}: unreadable cache ({exc}); run `kg reason --refresh`") from None
-    return graph
-
-
-def _sorted_ntriples(graph: Graph) -> bytes:
-    lines = sorted(line for line in graph.serialize(format="nt", encoding="utf-8").decode().splitlines() if line)
-    return ("\n".join(lines) + "\n").encode() if lines else b""
-
-
-def _count_lines(path: Path) -> int:
-    with path.open("rb") as lines:
-        return sum(1 for line in lines if line.strip())
-
-
-def add_inferred(dataset: Dataset, inferred: Graph) -> Dataset:
-    """Put `inferred` into the dataset's named graph `GRAPH.inferred`."""
-    target = dataset.graph(GRAPH.inferred)
-    for triple in inferred:
-        target.add(triple)
-    return bind_prefixes(dataset)

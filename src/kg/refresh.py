@@ -81,7 +81,8 @@ def _value(datavalue: dict) -> Node | None:
                        datatype=XSD.dateTime)
     if kind == "quantity":
         try:
-            return Literal(str(Decimal(str(value["amount"]))), datatype=XSD.decimal)
+            # The canonical form ("+45.50" as "45.5"), the one a SPARQL engine gives back: what is served is written.
+            return Literal(format(Decimal(str(value["amount"])).normalize(), "f"), datatype=XSD.decimal)
         except (InvalidOperation, KeyError):
             return None
     if kind == "globecoordinate":  # the globe is not recorded: only Earth coordinates are expected here
@@ -140,6 +141,7 @@ def build(entities: dict[str, dict], read_at: datetime, api_url: str) -> Graph:
                 graph.add((node, PS[pid], value))
                 graph.add((node, PROV.wasDerivedFrom, reference))
                 if rank_name == best:
+                    graph.add((node, RDF.type, WIKIBASE.BestRank))
                     graph.add((item, WDT[pid], value))
     return graph
 

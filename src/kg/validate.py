@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyparsing import ParseBaseException
-from pyshacl import validate as shacl_validate
-from pyshacl.errors import ReportableRuntimeError
 from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import SH
@@ -84,6 +82,9 @@ def validate(
         raise ValueError("give a dataset or files, not both")
     if dataset is None:
         dataset = load(sources=file_sources(files)) if files is not None else load()
+    from pyshacl import validate as shacl_validate  # here: importing pySHACL is slow, and `import kg` must not pay
+    from pyshacl.errors import ReportableRuntimeError
+
     ontology = dataset.graph(GRAPH.ontology)
     try:
         with rdflib_settings_kept():

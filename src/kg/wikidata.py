@@ -170,7 +170,8 @@ PUBLISHER_URL = "https://www.moroccoworldnews.com"
 FIGURES_QUERY = """
 SELECT ?claim ?about ?kind ?value ?valueKind ?periodLabel ?startYear ?startMonth ?endYear ?endMonth ?property
 WHERE {
-  ?claim a ct:CountClaim ; schema:about ?about ; ct:counts ?kind ; ct:valueKind ?valueKind .
+  ?claim a ct:CountClaim ; schema:about ?about ; ct:counts ?kind ; ct:valueKind ?valueKind ;
+    ct:reportedIn/schema:publisher/schema:url ?publisher .
   OPTIONAL { ?claim schema:value ?value }
   OPTIONAL {
     ?claim ct:period ?period .

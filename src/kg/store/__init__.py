@@ -3,8 +3,9 @@
 A store holds one or more datasets keyed by name (the inference mode: `none`, `rdfs`, `owl-rl`), answers queries
 already serialized in the requested format, exports a whole dataset as a stream, and refuses what must not reach its
 engine (`inspect`).
-Backends: `OxigraphStore` (embedded pyoxigraph), wrapped by `IsolatedStore` so that evaluation runs in worker
-processes that can be killed. A remote SPARQL backend implements the same four members.
+Backends, by name: `oxigraph` (`kg.store.oxigraph`, embedded, in memory or on disk), `rdflib` (`kg.store.reference`,
+rdflib's engine: the reference of the differential tests) and `sparql` (`kg.store.remote`, any SPARQL 1.1 server by
+URL). The embedded one is wrapped by `IsolatedStore`, so that evaluation runs in worker processes that can be killed.
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from kg.errors import UnknownDataset
 from kg.federation import NOTHING, AllowList
 from kg.formats import Format
-from kg.namespaces import PREFIXES
+from kg.namespaces import QUERY_PREFIXES
 from kg.store import guard
 
 DEFAULT_DATASET = "none"
-PREFIX_ITEMS: tuple[tuple[str, str], ...] = tuple((p, str(ns)) for p, ns in PREFIXES.items())
+PREFIX_ITEMS: tuple[tuple[str, str], ...] = tuple(QUERY_PREFIXES.items())  # the project's and WDQS's
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class QueryRequest:
     base_iri: str | None = None  # for relative IRIs in the query; the protocol suggests the endpoint's URL
     timeout: float = 10.0
     max_rows: int = 10_000
+    max_bytes: int = 16_000_000  # answers larger than this are cut, like the row cap
+    federated: bool = False  # the query check found SERVICE calls (all allowed): it needs an engine with network
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class Store(ABC):
     """A read-only SPARQL store holding datasets by name."""
 
     version: str
+    containment = "none"  # how the engines are kept from making outbound requests (see kg.store.isolation)
 
     @property
     @abstractmethod
@@ -114,13 +119,37 @@ class Store(ABC):
         return info
 
 
-def open_store(*, isolate: bool = True, processes: int = 1) -> Store:
-    """The embedded store of the project's graph, one dataset per inference mode (`kg.graph.load(inference=...)`,
-    which reads the cached closures, computing them first if missing), evaluating in worker processes."""
-    from kg.graph import load, version
-    from kg.reason import INFERENCE_MODES
-    from kg.store.isolation import IsolatedStore
-    from kg.store.oxigraph import OxigraphStore
+def export_quads(nquads: bytes, fmt: Format) -> Iterator[bytes]:
+    """A dataset given as N-Quads, exported in `fmt` by `kg.export` (the project's prefixes, context and framing);
+    N-Quads itself is passed through. The rdflib dataset lives for this export only."""
+    if fmt.name == "nquads":
+        return iter([nquads])
+    from rdflib import Dataset
 
-    store = OxigraphStore.from_datasets({mode: load(inference=mode) for mode in INFERENCE_MODES}, version=version())
-    return IsolatedStore(store, processes=processes) if isolate else store
+    from kg.export import export
+
+    dataset = Dataset(default_union=True)
+    dataset.parse(data=nquads, format="nquads")
+    return export(dataset, fmt)
+
+
+def is_url(location: str | Path | None) -> bool:
+    return isinstance(location, str) and location.startswith(("http://", "https://"))
+
+
+def open_store(location: str | Path | None = None, *, isolate: bool = True, timeout: float | None = None,
+               **engine_options) -> Store:
+    """The store `kg serve` fronts: a remote SPARQL server when `location` is a URL (loaded by `kg load --into`),
+    else the embedded store built by `kg.build.store` (in memory, or on disk at `location`), evaluating in engine
+    processes (`kg.store.isolation.IsolatedStore` with `engine_options`) unless `isolate` is false."""
+    if is_url(location):
+        from kg.store.remote import RemoteStore
+
+        remote = RemoteStore(str(location), **({"timeout": timeout} if timeout else {}))
+        remote.start()
+        return remote
+    from kg.build import store as build_store
+    from kg.store.isolation import IsolatedStore
+
+    store = build_store(Path(location) if location else None)
+    return IsolatedStore(store, **engine_options) if isolate else store

@@ -1,5 +1,5 @@
 """The Flask application: the SPARQL endpoint, the descriptions of the service and the data, /health, the query
-page, the named queries, the Linked Data pages and the exports."""
+page, the named queries, the Linked Data pages, search, browsing and the exports."""
 
 from __future__ import annotations
 
@@ -7,18 +7,21 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+from kg.errors import KGError
 from kg.federation import AllowList
-from kg.web import descriptions, errors, exports, health, linked_data, resources, sparql, ui
+from kg.store import Store
+from kg.web import browse, descriptions, errors, exports, health, linked_data, resources, search, sparql, ui
 from kg.web.settings import defaults
 
 
-def create_app(config: Mapping[str, object] | None = None) -> Flask:
-    """Build the app: the settings' defaults, then `config` (setting keys such as QUERY_TIMEOUT, or STORE).
+def create_app(config: Mapping[str, object] | None = None, store: Store | None = None) -> Flask:
+    """Build the app on `store`: the settings' defaults, then `config` (setting keys such as QUERY_TIMEOUT).
 
     ALLOW_SERVICE (endpoint IRIs) is the federation allow-list; $KG_FEDERATION_ALLOW is read by `kg serve`, not here.
-
-    Without a STORE, the store is opened from `kg.graph.load()` (evaluation in worker processes).
+    The app never parses or reasons: `kg.store.open_store` (which `kg serve` calls) builds the store it is handed.
     """
+    if store is None:
+        raise KGError("create_app needs a store: kg.store.open_store() builds the embedded one")
     app = Flask(__name__)
     app.config.from_mapping(defaults())
     if config:
@@ -26,11 +29,6 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_REQUEST_BYTES"]
     allow = app.config["ALLOW_SERVICE"]
     app.extensions["kg.federation"] = AllowList.parse(allow) if isinstance(allow, str) else AllowList.of(allow)
-    store = app.config.get("STORE")
-    if store is None:
-        from kg.store import open_store
-
-        store = open_store(processes=app.config["ENGINES"])
     resources.init_app(app, store)
     errors.init_app(app)
     ui.init_app(app)
@@ -39,5 +37,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(ui.bp)
     app.register_blueprint(linked_data.bp)
+    app.register_blueprint(search.bp)
+    app.register_blueprint(browse.bp)
     app.register_blueprint(exports.bp)
     return app

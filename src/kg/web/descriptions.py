@@ -15,8 +15,8 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, request
 
 from kg.formats import GRAPH_FORMATS, RESULT_FORMATS
+from kg.inference import BY_NAME
 from kg.namespaces import KG, WD
-from kg.reason import ENTAILMENT
 from kg.store import DEFAULT_DATASET
 from kg.web.resources import get_allow_list, get_store
 from kg.web.sparql import Operation, add_cors_headers, answer, read_operation
@@ -39,7 +39,7 @@ def service_description_query(endpoint: str, union_default_graph: bool, federati
     """The description of the service as it answers with `inference` (its entailment regime and, for OWL 2 RL,
     its profile)."""
     formats = " ".join(f"<{f.iri}>" for f in (*RESULT_FORMATS, *GRAPH_FORMATS))
-    regime, profile = ENTAILMENT[inference]
+    regime, profile = BY_NAME[inference].regime, BY_NAME[inference].entailment_profile
     profile_triple = f"?service sd:defaultSupportedEntailmentProfile <{profile}> ." if profile else ""
     features = " ".join(f for f, on in (("sd:UnionDefaultGraph", union_default_graph),
                                          ("sd:BasicFederatedQuery", federation)) if on)

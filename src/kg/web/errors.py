@@ -6,13 +6,22 @@ or framework error page ever reaches a client.
 
 from __future__ import annotations
 
-import html
 import json
+from http import HTTPStatus
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from kg.errors import EngineFailure, KGError, QueryError, QueryTimeout, UnknownDataset
+from kg.errors import (
+    EngineLimit,
+    KGError,
+    OutboundRefused,
+    QueryError,
+    QueryTimeout,
+    RemoteFailure,
+    RemoteTimeout,
+    UnknownDataset,
+)
 from kg.federation import FederationRefused
 from kg.formats import UnknownFormat
 from kg.web.negotiation import NotAcceptable, best_media_type
@@ -33,8 +42,11 @@ STATUS: tuple[tuple[type[KGError], int], ...] = (
     (UnknownDataset, 400),
     (FederationRefused, 403),  # a SERVICE call the allow-list does not name: a policy refusal, like an update
     (QueryError, 400),  # malformed or rejected (nesting, a FROM graph outside the dataset)
+    (OutboundRefused, 403),  # an outbound request from an engine without network: refused by construction
     (QueryTimeout, 503),
-    (EngineFailure, 500),
+    (EngineLimit, 503),  # every engine busy, a memory limit, an engine that died: retry later or ask less
+    (RemoteFailure, 502),
+    (RemoteTimeout, 504),
 )
 ERROR_TYPES = ("text/plain", "application/json", "text/html")
 
@@ -53,7 +65,7 @@ def render(status: int, reason: str, headers=None) -> Response:
     if media_type == "application/json":
         body = json.dumps({"status": status, "error": reason})
     elif media_type == "text/html":
-        body = f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{html.escape(reason)}</p>\n"
+        body = render_template("error.html", status=status, title=HTTPStatus(status).phrase, reason=reason)
     else:
         body = f"{status}: {reason}\n"
     response = Response(body, status=status, headers=headers, mimetype=media_type)
@@ -64,7 +76,8 @@ def render(status: int, reason: str, headers=None) -> Response:
 
 
 def _kg_error(exc: KGError) -> Response:
-    return render(status_of(exc), str(exc))
+    retry_after = getattr(exc, "retry_after", None)
+    return render(status_of(exc), str(exc), {"Retry-After": str(retry_after)} if retry_after else None)
 
 
 def _http_error(exc: HTTPException) -> Response:

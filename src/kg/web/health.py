@@ -1,4 +1,5 @@
-"""/health for process managers: 200 when the engine answers a trivial query, 503 when not; with the counters."""
+"""/health for process managers: 200 when the engine answers a trivial query, 503 when not; with the engines'
+containment and the counters."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ PROBE_TIMEOUT = 5.0
 
 @bp.route("/health", methods=["GET"])
 def health():
-    """Report whether the engine answers, the dataset version and the counters summed over every worker."""
+    """Report whether the engine answers, the dataset version, how the engines are kept off the network, and the
+    counters summed over every worker."""
     store = get_store()
     started = time.perf_counter()
     try:
@@ -29,6 +31,7 @@ def health():
         "status": status,
         "version": store.version,
         "datasets": list(store.datasets),
+        "containment": store.containment,
         "probe_ms": round((time.perf_counter() - started) * 1000, 3),
         "counters": get_counters().snapshot(),
     }

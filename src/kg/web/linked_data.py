@@ -3,18 +3,25 @@
 Every page is made of SPARQL queries through the store. The RDF of /id/<slug> is the resource's concise bounded
 description (its triples and those of the blank nodes it leads to); that of /ontology is the ontology's graph. Both
 are answered like any graph query of /sparql (negotiated, cached, with an ETag).
+
+A resource page has an inference switch (`?inference=owl-rl`): the facts of the OWL 2 RL closure are then listed
+too, marked as inferred, and its links keep the mode. It lists the claims about the resource (quote, claimant,
+period), the facts of its Wikidata item in Wikidata's model with their references, and embeds its schema.org
+description as JSON-LD for search engines.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from itertools import groupby
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, g, render_template, request
 
 from kg.formats import GRAPH_FORMATS, Format
-from kg.namespaces import CT, DCTERMS, GRAPH, KG, OA, RDF, RDFS, SKOS, WD
+from kg.inference import BY_NAME
+from kg.namespaces import CT, DCTERMS, GRAPH, KG, OA, PQ, PR, PROV, PS, RDF, RDFS, SCHEMA, SKOS, WD, P
 from kg.store import QueryRequest
 from kg.web import negotiation
 from kg.web.errors import HTTPError
@@ -29,18 +36,33 @@ bp.after_request(add_security_headers)
 SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*\Z")  # also what may stand between angle brackets in a query
 HTML_PAGE = Format("html", "text/html", "html", ".html")  # offered beside the RDF formats, answered by a template
 PAGE_FORMATS: tuple[Format, ...] = tuple(f for f in GRAPH_FORMATS if not f.quads)
-LABEL = f"""OPTIONAL {{ SELECT ?x (SAMPLE(?l) AS ?label)
-                       WHERE {{ GRAPH ?lg {{ ?x <{RDFS.label}>|<{SKOS.prefLabel}> ?l }} }} GROUP BY ?x }}"""
+LABEL = f"""OPTIONAL {{ SELECT ?x (SAMPLE(?l) AS ?label) WHERE {{
+  GRAPH ?lg {{ ?x <{RDFS.label}>|<{SKOS.prefLabel}> ?l }} FILTER(LANG(?l) IN ("en", "")) }} GROUP BY ?x }}"""
 
 
-def select(text: str) -> list[dict]:
-    """The bindings of a SELECT query on the whole dataset (every named graph), through the store."""
+WIKIDATA_MODEL = GRAPH["wikidata-model"]
+INFERRED = "inferred"  # the local name of the graph of a closure (kg.reason)
+
+
+def select(text: str, dataset: str | None = None) -> list[dict]:
+    """The bindings of a SELECT query on the whole of `dataset` (every named graph), through the store."""
     store, config = get_store(), current_app.config
     response = store.evaluate(QueryRequest(
-        text, "application/sparql-results+json", store.datasets[0], union_default_graph=True,
+        text, "application/sparql-results+json", dataset or store.datasets[0], union_default_graph=True,
         timeout=config["QUERY_TIMEOUT"], max_rows=config["MAX_ROWS"],
     ))
     return json.loads(response.body)["results"]["bindings"]
+
+
+def inference_mode() -> str:
+    """The `inference` parameter (none, rdfs, owl-rl), kept in the links of the page as `g.inference`.
+
+    :raise 400: a mode the store does not hold.
+    """
+    mode = request.args.get("inference") or get_store().datasets[0]
+    get_store().check_dataset(mode)
+    g.inference = mode if mode != get_store().datasets[0] else None
+    return mode
 
 
 def wanted_format() -> Format | None:
@@ -76,9 +98,10 @@ def grouped(rows: list[dict]) -> list[tuple[str, list[dict]]]:
 def resource(slug: str) -> Response:
     """Describe kg:<slug>: an HTML page, or its concise bounded description in the negotiated RDF format.
 
-    :raise 404: no such resource; :raise 406: no acceptable format.
+    :raise 404: no such resource; :raise 406: no acceptable format; :raise 400: an unknown inference mode.
     """
     iri = str(KG) + slug
+    dataset = inference_mode()
     if not SLUG.match(slug) or not select(f"SELECT ?p WHERE {{ {{ GRAPH ?g {{ <{iri}> ?p ?o }} }} UNION "
                                           f"{{ GRAPH ?g {{ ?s ?p <{iri}> }} }} }} LIMIT 1"):
         raise HTTPError(404, f"no resource kg:{slug} in this graph")
@@ -87,9 +110,9 @@ def resource(slug: str) -> Response:
         return rdf(f"CONSTRUCT {{ <{iri}> ?p ?o . ?o ?p2 ?o2 }} WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} "
                    f"OPTIONAL {{ FILTER(isBlank(?o)) GRAPH ?g2 {{ ?o ?p2 ?o2 }} }} }}", fmt)
     outgoing = select(f"SELECT ?g ?p ?o ?label WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} BIND(?o AS ?x) {LABEL} }} "
-                      "ORDER BY ?g ?p ?o")
+                      "ORDER BY ?g ?p ?o", dataset)
     incoming = select(f"SELECT ?g ?s ?p ?label WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} BIND(?s AS ?x) {LABEL} }} "
-                      "ORDER BY ?g ?p ?s")
+                      "ORDER BY ?g ?p ?s", dataset)
     evidence = select(f"""SELECT ?quote ?start ?end WHERE {{
         <{iri}> <{CT.evidence}>/<{OA.hasSelector}> ?selector .
         ?selector <{OA.exact}> ?quote ; <{OA.start}> ?start ; <{OA.end}> ?end }} ORDER BY ?start""")
@@ -98,13 +121,79 @@ def resource(slug: str) -> Response:
         return [row for row in outgoing if row["p"]["value"] in map(str, predicates)]
 
     labels = objects(RDFS.label, SKOS.prefLabel)
+    label = labels[0]["o"]["value"] if labels else f"kg:{slug}"
+    wikidata = [row for row in objects(SKOS.exactMatch) if row["o"]["value"].startswith(str(WD))]
     return page(
         "resource.html", iri=iri, slug=slug, outgoing=grouped(outgoing), incoming=grouped(incoming),
-        label=labels[0]["o"]["value"] if labels else f"kg:{slug}", types=objects(RDF.type),
-        wikidata=[row for row in objects(SKOS.exactMatch) if row["o"]["value"].startswith(str(WD))],
+        label=label, types=objects(RDF.type), wikidata=wikidata,
         evidence=evidence, claimants=objects(CT.claimedBy), sources=objects(CT.statedIn),
-        formats=PAGE_FORMATS,
+        claims=claims_about(iri), statements=wikidata_statements([iri, *(w["o"]["value"] for w in wikidata)]),
+        json_ld=schema_org(iri, label, outgoing, wikidata), formats=PAGE_FORMATS,
+        inference=dataset, modes=get_store().datasets,
+        inference_label=BY_NAME[dataset].label if dataset in BY_NAME else dataset,
     )
+
+
+def claims_about(iri: str) -> list[dict]:
+    """The claims about `iri`: label, quote, claimant, period wording and dates (asserted facts)."""
+    return select(f"""SELECT ?claim ?claimLabel ?quote ?claimant ?claimantLabel ?period ?from ?to WHERE {{
+        ?claim <{SCHEMA.about}> <{iri}> ; <{CT.claimedBy}> ?claimant .
+        OPTIONAL {{ ?claim <{RDFS.label}> ?claimLabel }}
+        OPTIONAL {{ ?claimant <{RDFS.label}> ?claimantLabel }}
+        OPTIONAL {{ ?claim <{CT.evidence}>/<{OA.hasSelector}>/<{OA.exact}> ?quote }}
+        OPTIONAL {{ ?claim <{CT.period}> ?p OPTIONAL {{ ?p <{CT.originalWording}> ?period }}
+                   OPTIONAL {{ ?p <{SCHEMA.startDate}> ?from }} OPTIONAL {{ ?p <{SCHEMA.endDate}> ?to }} }}
+    }} ORDER BY ?claim ?quote""")
+
+
+def wikidata_statements(items: list[str]) -> list[dict]:
+    """The full statements (p:/ps:/pq:) of `items` in the graph of Wikidata's model, each with its qualifiers and
+    references, one dict per statement: property id, value, rank, qualifiers and references as (property, term)."""
+    rows = select(f"""SELECT ?item ?statement ?p ?value ?label ?rank ?q ?qv ?ref ?r ?rv WHERE {{
+        VALUES ?item {{ {' '.join(f'<{i}>' for i in items)} }}
+        GRAPH <{WIKIDATA_MODEL}> {{
+          ?item ?claim ?statement . ?statement ?ps ?value .
+          FILTER(STRSTARTS(STR(?claim), "{P}") && ?ps = IRI(CONCAT("{PS}", STRAFTER(STR(?claim), "{P}"))))
+          BIND(STRAFTER(STR(?claim), "{P}") AS ?p)
+          OPTIONAL {{ ?statement <http://wikiba.se/ontology#rank> ?rank }}
+          OPTIONAL {{ ?statement ?q ?qv FILTER(STRSTARTS(STR(?q), "{PQ}")) }}
+          OPTIONAL {{ ?statement <{PROV.wasDerivedFrom}> ?ref . ?ref ?r ?rv FILTER(STRSTARTS(STR(?r), "{PR}")) }}
+        }}
+        BIND(?value AS ?x) {LABEL}
+    }} ORDER BY ?item ?p ?statement ?q ?ref ?r""")
+    statements: dict[str, dict] = {}
+    for row in rows:
+        entry = statements.setdefault(row["statement"]["value"], {
+            "item": row["item"], "property": row["p"]["value"], "value": row["value"], "label": row.get("label"),
+            "rank": row.get("rank"), "qualifiers": [], "references": {}})
+        if "q" in row and (row["q"]["value"][len(PQ):], row["qv"]) not in entry["qualifiers"]:
+            entry["qualifiers"].append((row["q"]["value"][len(PQ):], row["qv"]))
+        if "ref" in row:
+            pairs = entry["references"].setdefault(row["ref"]["value"], [])
+            if (row["r"]["value"][len(PR):], row["rv"]) not in pairs:
+                pairs.append((row["r"]["value"][len(PR):], row["rv"]))
+    return list(statements.values())
+
+
+def schema_org(iri: str, label: str, outgoing: list[dict], wikidata: list[dict]) -> dict:
+    """The resource's schema.org description as JSON-LD: its most specific schema.org types (through the
+    ontology's subclass axioms), name, alternate names, description and its Wikidata item as sameAs."""
+    types = select(f"""SELECT DISTINCT ?type WHERE {{ <{iri}> a/<{RDFS.subClassOf}>* ?type
+        FILTER(STRSTARTS(STR(?type), "{SCHEMA}"))
+        FILTER NOT EXISTS {{ <{iri}> a/<{RDFS.subClassOf}>* ?narrower . ?narrower <{RDFS.subClassOf}>+ ?type
+                             FILTER(STRSTARTS(STR(?narrower), "{SCHEMA}")) }} }} ORDER BY ?type""")
+    literal = lambda *ps: sorted({r["o"]["value"] for r in outgoing  # noqa: E731
+                                  if r["p"]["value"] in map(str, ps) and r["o"]["type"] == "literal"})
+    description = {"@context": "https://schema.org", "@id": iri, "name": label}
+    if types:
+        description["@type"] = [t["type"]["value"][len(SCHEMA):] for t in types]
+    if alternates := [a for a in literal(SKOS.altLabel, SCHEMA.name) if a != label]:
+        description["alternateName"] = alternates
+    if text := literal(SKOS.definition, DCTERMS.description, SCHEMA.description):
+        description["description"] = text[0]
+    if wikidata:
+        description["sameAs"] = [w["o"]["value"] for w in wikidata]
+    return description
 
 
 @bp.route("/ontology")
@@ -134,5 +223,11 @@ def ontology() -> Response:
 
 @bp.app_template_global("term")
 def term(binding: dict | None):
-    """A SPARQL JSON term as the templates show it (kg.web.terms.Shown)."""
-    return show(binding, current_app.config["PUBLIC_BASE"])
+    """A SPARQL JSON term as the templates show it (kg.web.terms.Shown); links to resource pages keep the page's
+    inference mode."""
+    base = current_app.config["PUBLIC_BASE"].rstrip("/")
+    shown = show(binding, base)
+    mode = g.get("inference")
+    if mode and shown.href and shown.href.startswith(f"{base}/id/"):
+        shown = dataclasses.replace(shown, href=f"{shown.href}?inference={mode}")
+    return shown

@@ -1,4 +1,5 @@
-"""The app's shared resources (store, result cache, counters), registered once and reached through accessors."""
+"""The app's shared resources (store, search index, result cache, counters), registered once and reached through
+accessors."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from collections import OrderedDict
 from flask import Flask, current_app
 
 from kg.federation import AllowList
+from kg.search import SearchIndex
 from kg.store import QueryResponse, Store
 
-COUNTERS = ("queries", "cache_hits", "not_modified", "errors", "timeouts", "engine_failures")
+COUNTERS = ("queries", "cache_hits", "not_modified", "errors", "timeouts", "engine_failures", "engines_busy")
 
 
 class Counters:
@@ -30,38 +32,55 @@ class Counters:
 
 
 class ResultCache:
-    """A least-recently-used map from a query's cache key to its serialized result, per serving process."""
+    """A least-recently-used map from a query's cache key to its serialized result, per serving process, holding at
+    most `max_bytes` of answers (bodies and keys, which hold the query text); an answer larger than a quarter of
+    that is not kept, so one answer cannot empty the cache."""
 
-    def __init__(self, size: int):
-        self.size = size
-        self._entries: OrderedDict[tuple, QueryResponse] = OrderedDict()
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._entries: OrderedDict[tuple, tuple[QueryResponse, int]] = OrderedDict()
         self._lock = threading.Lock()
+
+    @staticmethod
+    def _size(key: tuple, response: QueryResponse) -> int:
+        return len(response.body) + sum(len(part) for part in key if isinstance(part, str | bytes)) + 200
 
     def get(self, key: tuple) -> QueryResponse | None:
         with self._lock:
-            response = self._entries.get(key)
-            if response is not None:
-                self._entries.move_to_end(key)
-            return response
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
 
     def put(self, key: tuple, response: QueryResponse) -> None:
-        if self.size <= 0:
+        size = self._size(key, response)
+        if size > self.max_bytes // 4:
             return
         with self._lock:
-            self._entries[key] = response
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            if key in self._entries:
+                self.bytes -= self._entries.pop(key)[1]
+            self._entries[key] = (response, size)
+            self.bytes += size
+            while self.bytes > self.max_bytes:
+                self.bytes -= self._entries.popitem(last=False)[1][1]
 
 
 def init_app(app: Flask, store: Store) -> None:
     app.extensions["kg.store"] = store
-    app.extensions["kg.cache"] = ResultCache(app.config["CACHE_SIZE"])
+    app.extensions["kg.search"] = SearchIndex(store, timeout=app.config["QUERY_TIMEOUT"])  # built on first use
+    app.extensions["kg.cache"] = ResultCache(app.config["CACHE_BYTES"])
     app.extensions["kg.counters"] = Counters()
 
 
 def get_store() -> Store:
     return current_app.extensions["kg.store"]
+
+
+def get_search() -> SearchIndex:
+    """The full-text index of the store (kg.search), built from the store itself so it never drifts from it."""
+    return current_app.extensions["kg.search"]
 
 
 def get_cache() -> ResultCache:

@@ -1,7 +1,8 @@
 """The SPARQL 1.1 Protocol query operation at /sparql: GET, POST form and POST direct; read-only.
 
-Every query passes the store's `inspect` (form, nesting, outbound targets, the federation allow-list) before
-content negotiation and before the engine; answers are cached per dataset version and carry an ETag, so a repeated
+Every query is rewritten first (kg.rewrite: local services such as WDQS's label service), then passes the store's
+`inspect` (form, nesting, outbound targets, the federation allow-list) before content negotiation and before the
+engine; answers are cached per dataset version and carry an ETag, so a repeated
 request costs a lookup or a 304. Answers of federated queries (SERVICE) depend on another endpoint: they are
 neither cached nor given an ETag.
 """
@@ -9,16 +10,17 @@ neither cached nor given an ETag.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import Blueprint, Response, current_app, request
 
-from kg.errors import EngineFailure, QueryTimeout
+from kg.errors import EngineFailure, EnginesBusy, QueryTimeout
 from kg.formats import GRAPH_FORMATS, RESULT_FORMATS
+from kg.rewrite import rewrite
 from kg.store import QueryRequest
 from kg.web import negotiation
 from kg.web.errors import HTTPError
-from kg.web.resources import get_allow_list, get_cache, get_counters, get_store
+from kg.web.resources import get_allow_list, get_cache, get_counters, get_search, get_store
 
 bp = Blueprint("sparql", __name__)
 
@@ -130,8 +132,10 @@ def answer(operation: Operation) -> Response:
     :raise 400, 406, 500, 503: through the error renderer.
     """
     store, config, counters = get_store(), current_app.config, get_counters()
+    operation = replace(operation, text=rewrite(operation.text, search=get_search()))
     dataset = operation.dataset or store.datasets[0]
-    info = store.inspect(operation.text, dataset=dataset, default_graphs=operation.default_graphs,
+    text = operation.text
+    info = store.inspect(text, dataset=dataset, default_graphs=operation.default_graphs,
                          named_graphs=operation.named_graphs, max_nesting=config["MAX_NESTING"],
                          allow=get_allow_list())
     cacheable = not info.services
@@ -152,15 +156,19 @@ def answer(operation: Operation) -> Response:
     else:
         limit = config["QUERY_TIMEOUT"]
         query = QueryRequest(
-            text=operation.text, media_type=fmt.media_type, dataset=dataset,
+            text=text, media_type=fmt.media_type, dataset=dataset,
             default_graphs=operation.default_graphs, named_graphs=operation.named_graphs,
             union_default_graph=config["UNION_DEFAULT_GRAPH"], base_iri=request.base_url,
             timeout=min(operation.timeout or limit, limit), max_rows=config["MAX_ROWS"],
+            max_bytes=config["MAX_RESPONSE_BYTES"], federated=bool(info.services),
         )
         try:
             result = store.evaluate(query)
         except QueryTimeout:
             counters.add("timeouts")
+            raise
+        except EnginesBusy:
+            counters.add("engines_busy")
             raise
         except EngineFailure:
             counters.add("engine_failures")

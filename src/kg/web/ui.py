@@ -1,12 +1,18 @@
-"""The query page at / (editor, examples, results from /sparql) and the named queries at /queries/<name>.
+"""The query page at / (editor, examples, results from /sparql) and the named queries (an index at /queries, a page
+each at /queries/<name>, with a form for their parameters).
 
 The named queries (queries/*.rq, the competency questions) are read once when the app is made.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+import csv
+import dataclasses
+import io
 
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
+
+from kg.inference import BY_NAME
 from kg.namespaces import PREFIXES
 from kg.queries import NamedQuery, named_queries
 from kg.store import DEFAULT_DATASET
@@ -16,7 +22,6 @@ from kg.web.sparql import Operation, answer
 
 bp = Blueprint("ui", __name__)
 
-INFERENCE_LABELS = {"none": "none (asserted triples)", "rdfs": "RDFS", "owl-rl": "OWL 2 RL"}
 
 CSP = "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 DEFAULT_QUERY = """SELECT ?claim ?value ?label WHERE {
@@ -70,16 +75,71 @@ def index() -> str:
     return render_template("query.html", query=query or DEFAULT_QUERY, run=bool(query), config=config,
                            examples=get_queries().values(), default_inference=DEFAULT_DATASET,
                            inference=inference if inference in modes else DEFAULT_DATASET,
-                           inference_modes=[(m, INFERENCE_LABELS.get(m, m)) for m in modes])
+                           inference_modes=[(m, BY_NAME[m].label if m in BY_NAME else m) for m in modes])
+
+
+def _index_rows() -> list[dict]:
+    """One dict per named query: the columns of /queries.json (parameters as objects) and /queries.csv."""
+    return [{"name": q.name, "title": q.title, "question": q.question, "description": q.description,
+             "parameters": [dataclasses.asdict(p) for p in q.parameters],
+             "page": url_for("ui.named_query", name=q.name), "results": url_for("ui.named_query_results", name=q.name)}
+            for q in get_queries().values()]
+
+
+@bp.route("/queries")
+def named_queries_index() -> str:
+    """Every named query with the question it answers."""
+    return render_template("queries.html", queries=get_queries().values())
+
+
+@bp.route("/queries.json")
+def named_queries_json() -> Response:
+    """The named queries as JSON: name, title, question, description, parameters, page and results URLs."""
+    return jsonify({"queries": _index_rows()})
+
+
+@bp.route("/queries.csv")
+def named_queries_csv() -> Response:
+    """The named queries as CSV, one row each, the columns of the JSON twin (parameter names space-separated)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["name", "title", "question", "description", "parameters", "page", "results"])
+    for row in _index_rows():
+        writer.writerow([*(row[k] for k in ("name", "title", "question", "description")),
+                         " ".join(p["name"] for p in row["parameters"]), row["page"], row["results"]])
+    return Response(out.getvalue(), mimetype="text/csv")
+
+
+def _bound_text(named: NamedQuery) -> str:
+    """The query with the request's parameter values bound. :raise 400: a value that is not of its type."""
+    return named.bind({p.name: request.args.get(p.name, "") for p in named.parameters})
 
 
 @bp.route("/queries/<name>")
 def named_query(name: str) -> str:
-    """A named query: its title, description, question and text. :raise 404: unknown name."""
-    return render_template("named_query.html", named=get_query(name))
+    """A named query: its title, description, question, text, and a form for its parameters.
+
+    :raise 404: unknown name; :raise 400: a parameter value that is not of its type.
+    """
+    named = get_query(name)
+    values = {p.name: request.args.get(p.name, p.default) for p in named.parameters}
+    return render_template("named_query.html", named=named, values=values, bound=_bound_text(named),
+                           args={k: v for k, v in values.items() if v})
 
 
 @bp.route("/queries/<name>.json")
 def named_query_results(name: str) -> Response:
-    """A named query's results as SPARQL JSON (JSON-LD for a graph query). :raise 404: unknown name."""
-    return answer(Operation(text=get_query(name).text, formats=("application/json",)))
+    """A named query's results as SPARQL JSON (JSON-LD for a graph query), its parameters bound from the URL.
+
+    :raise 404: unknown name; :raise 400: a parameter value that is not of its type.
+    """
+    return answer(Operation(text=_bound_text(get_query(name)), formats=("application/json",)))
+
+
+@bp.route("/queries/<name>.csv")
+def named_query_csv(name: str) -> Response:
+    """A named query's results as SPARQL CSV, its parameters bound from the URL.
+
+    :raise 404: unknown name; :raise 400: a parameter value that is not of its type; :raise 406: a graph query.
+    """
+    return answer(Operation(text=_bound_text(get_query(name)), formats=("text/csv",)))
