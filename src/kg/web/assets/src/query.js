@@ -60,9 +60,9 @@ function terms(kind) {
     method: "POST",
     headers: { Accept: "application/sparql-results+json" },
     body: new URLSearchParams({ query: `SELECT DISTINCT ?term ?kind WHERE {
-      { ?term a owl:Class } UNION { ?term a rdfs:Class } UNION { [] a ?term } BIND("class" AS ?kind) }
-      UNION { { ?term a rdf:Property } UNION { ?term a owl:ObjectProperty } UNION { ?term a owl:DatatypeProperty }
-              UNION { [] ?term [] } BIND("property" AS ?kind) }
+      { { ?term a owl:Class } UNION { ?term a rdfs:Class } UNION { [] a ?term } BIND("class" AS ?kind) }
+      UNION { { { ?term a rdf:Property } UNION { ?term a owl:ObjectProperty } UNION { ?term a owl:DatatypeProperty }
+              UNION { [] ?term [] } } BIND("property" AS ?kind) }
       FILTER(isIRI(?term)) }` }),
   }).then((response) => response.json()).then((data) => data.results.bindings);
   return vocabulary.then((rows) => rows.filter((r) => r.kind.value === kind).map((r) => r.term.value).sort());
@@ -93,7 +93,8 @@ const yasgui = new window.Yasgui(root, {
   autofocus: false,
   copyEndpointOnNewTab: true,
   endpointCatalogueOptions: { getData: () => [{ endpoint: config.endpoint }], keys: [] },
-  requestConfig: { endpoint: config.endpoint, method: "POST", args: inferenceArgs,
+  // Yasgui wants an absolute endpoint; `args` (the inference mode) is set on the tab before each request.
+  requestConfig: { endpoint: new URL(config.endpoint, location.href).href, method: "POST", args: [],
     acceptHeaderSelect: "application/sparql-results+json", acceptHeaderGraph: "text/turtle" },
   yasqe: { value: page.query, editorHeight: "18rem", resizeable: true },
   yasr: { prefixes: config.prefixes, defaultPlugin: "table", pluginOrder: ["table", ...Object.keys(VIEWS), "response"] },
@@ -226,6 +227,7 @@ function watch(tab) {
 
 yasgui.on("queryBefore", (_yasgui, tab) => {
   watch(tab);
+  tab.setRequestConfig({ args: inferenceArgs() });
   const query = tab.getQuery();
   running.set(tab, query);
   cancel.hidden = false;
