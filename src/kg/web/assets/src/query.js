@@ -1,7 +1,7 @@
 // The query page: YASGUI (editor with tabs, results) against this server's endpoint, with everything it needs
 // shipped with the page: completions come from our own prefixes, ontology and data, never prefix.cc or LOV.
 // Bundled by build-assets.sh into static/query.js; Yasgui itself is static/yasgui.min.js.
-import { MapView, VIEWS, useTerms } from "./views.js";
+import { MapView, VIEWS, isNumber, useTerms } from "./views.js";
 
 const { Yasqe, Yasr } = window.Yasgui;
 const config = JSON.parse(document.getElementById("kg-config").textContent);
@@ -40,6 +40,17 @@ function link(iri) {
 }
 
 useTerms(compact, link);
+
+// YASR's table sorts every column as text ("10" before "2"): numeric literals sort, and type a column, as numbers.
+const Table = Yasr.plugins.table;
+const tableColumns = Table.prototype.getColumns;
+Table.prototype.getColumns = function () {
+  return tableColumns.call(this).map((column, index) => index === 0 ? column : {
+    ...column,
+    render: (cell, kind, ...rest) => (kind === "sort" || kind === "type") && isNumber(cell)
+      ? Number(cell.value) : column.render(cell, kind === "type" ? "sort" : kind, ...rest),
+  });
+};
 MapView.geometryUrl = root.dataset.geometry;
 for (const [name, View] of Object.entries(VIEWS)) Yasr.registerPlugin(name, View);
 
@@ -133,16 +144,20 @@ function clearMark(yasqe) {
   marks.delete(yasqe);
 }
 
+// The endpoint may report the end of the query (past the last character, or on an empty last line): the mark
+// then goes on the last character before that point.
 function markError(yasqe, position) {
-  const line = Math.min(position.line, yasqe.lineCount()) - 1;
-  const ch = Math.max(position.column - 1, 0);
-  const end = yasqe.getLine(line).length > ch ? { line, ch: ch + 1 } : { line, ch };
+  let line = Math.min(position.line, yasqe.lineCount()) - 1;
+  let ch = Math.max(position.column - 1, 0);
+  while (line > 0 && !yasqe.getLine(line).slice(0, ch + 1).trim()) ch = yasqe.getLine(--line).length;
+  const content = yasqe.getLine(line);
+  if (ch >= content.length) ch = Math.max(content.trimEnd().length - 1, 0);
   const badge = document.createElement("span");
   badge.className = "kg-error-badge";
   badge.textContent = "!";
   badge.title = position.text;
   yasqe.setGutterMarker(line, "gutterErrorBar", badge);
-  const text = yasqe.markText({ line, ch: Math.min(ch, Math.max(end.ch - 1, 0)) }, end,
+  const text = yasqe.markText({ line, ch }, { line, ch: ch + 1 },
     { className: "kg-error-mark", attributes: { title: position.text } });
   marks.set(yasqe, { line, text });
 }

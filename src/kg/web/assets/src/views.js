@@ -56,7 +56,7 @@ export function parseDate(value) {
 }
 
 const isDate = (term) => term && term.type !== "uri" && DATE_TYPES.has(term.datatype) && !isNaN(parseDate(term.value));
-const isNumber = (term) => term && term.type !== "uri" && term.type !== "bnode" && NUMBER_TYPES.has(term.datatype);
+export const isNumber = (term) => term && term.type !== "uri" && term.type !== "bnode" && NUMBER_TYPES.has(term.datatype);
 
 // The helpers the page hands to the views: how to show an IRI and where to link it.
 let terms = { compact: (iri) => iri, link: () => null };
