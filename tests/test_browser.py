@@ -148,12 +148,13 @@ def test_results_are_sorted_and_paged(browser, live_server):
     page = _rows(browser)
     assert len(page) == 50 and [r[0] for r in page] == [f'"{n}"^^xsd:integer' for n in numbers[:50]]
     header = browser.find_element(By.CSS_SELECTOR, '#yasgui .tabPanel.active th[data-dt-column="1"]')
+    first = lambda count: [r[0] for r in _rows(browser)][:count]  # noqa: E731
     header.click()
-    assert [r[0] for r in _rows(browser)][:3] == ['"1"^^xsd:integer', '"2"^^xsd:integer', '"3"^^xsd:integer']
+    _wait(browser, lambda b: first(3) == ['"1"^^xsd:integer', '"2"^^xsd:integer', '"3"^^xsd:integer'])
     header.click()
-    assert [r[0] for r in _rows(browser)][:2] == ['"60"^^xsd:integer', '"59"^^xsd:integer']
+    _wait(browser, lambda b: first(2) == ['"60"^^xsd:integer', '"59"^^xsd:integer'])
     browser.find_element(By.CSS_SELECTOR, "#yasgui .tabPanel.active .dt-paging button.next").click()
-    assert [r[0] for r in _rows(browser)] == [f'"{n}"^^xsd:integer' for n in range(10, 0, -1)]
+    _wait(browser, lambda b: first(50) == [f'"{n}"^^xsd:integer' for n in range(10, 0, -1)])
 
 
 def _reported_position(endpoint: str, query: str) -> tuple[int, int]:
@@ -278,3 +279,67 @@ def test_ask_and_construct(browser, live_server):
         ("Turtle", "query.ttl"), ("JSON-LD", "query.jsonld")]
     with urllib.request.urlopen(links[0].get_attribute("href"), timeout=30) as response:
         assert '"DGST"' in response.read().decode()
+
+
+QUERIES = Path(__file__).parent.parent / "queries"
+# Each example query that opens in a view, with the SVG elements the view draws: one per row of its answer
+# (timeline items, map marks, bars, graph edges), as the endpoint itself gives it.
+VIEW_EXAMPLES = [("dated-events-and-periods", "timeline", "svg.kg-timeline g.item"),
+                 ("places-on-a-map", "map", "svg.kg-map g.mark"),
+                 ("figures-by-value-kind", "barchart", "svg.kg-barchart g.bar"),
+                 ("imlil-neighbourhood", "graph", "svg.kg-graph g.edge")]
+
+
+def _drawn(browser, selector: str) -> list:
+    from selenium.webdriver.common.by import By
+
+    return _wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#yasgui .tabPanel.active " + selector))
+
+
+@pytest.mark.parametrize(("name", "view", "selector"), VIEW_EXAMPLES)
+def test_each_view_opens_from_its_example(browser, live_server, name, view, selector):
+    from selenium.webdriver.common.by import By
+
+    text = (QUERIES / f"{name}.rq").read_text()
+    assert f"#defaultView:{ {'barchart': 'BarChart'}.get(view, view.title()) }" in text
+    rows = _select(live_server["url"] + "/sparql", text)
+    _open(browser, live_server["url"] + "/")
+    browser.find_element(By.CSS_SELECTOR, f'button.example[data-name="{name}"]').click()
+    drawn = _drawn(browser, selector)
+    selected = browser.find_element(By.CSS_SELECTOR, "#yasgui .tabPanel.active .yasr_btn.selected")
+    assert f"select_{view}" in selected.get_attribute("class").split()
+    if view == "timeline":
+        assert len(drawn) == len(rows) == sum(1 for r in rows if "start" in r)
+        days = sorted((r["start"]["value"] + "-01-01")[:10] for r in rows)  # "2017" and "2017-11" start on day 1
+        assert sorted(g.get_attribute("data-start") for g in drawn) == days
+    elif view == "map":
+        placed = [r for r in rows if "lat" in r and "lon" in r]
+        assert len(drawn) == len(placed) > 0
+        marks = sorted((float(g.get_attribute("data-lat")), float(g.get_attribute("data-lon"))) for g in drawn)
+        assert marks == sorted((float(r["lat"]["value"]), float(r["lon"]["value"])) for r in placed)
+        assert len(_drawn(browser, "svg.kg-map path.country")) > 5  # the shipped boundaries, no tiles
+    elif view == "barchart":
+        assert [float(g.get_attribute("data-value")) for g in drawn] == [float(r["figures"]["value"]) for r in rows]
+    else:
+        assert len(drawn) == len(rows) > 0
+        terms = {r[v]["value"] for r in rows for v in ("subject", "object")}
+        nodes = _drawn(browser, "svg.kg-graph g.node")
+        assert sorted(g.get_attribute("data-term") for g in nodes) == sorted(terms)
+    # the user may switch to the table and back
+    browser.find_element(By.CSS_SELECTOR, "#yasgui .tabPanel.active .yasr_btn.select_table").click()
+    assert len(_rows(browser)) == len(rows)
+    browser.find_element(By.CSS_SELECTOR, f"#yasgui .tabPanel.active .yasr_btn.select_{view}").click()
+    assert len(_drawn(browser, selector)) == len(drawn)
+
+
+def test_a_construct_result_is_drawn_as_a_graph(browser, live_server):
+    from selenium.webdriver.common.by import By
+
+    query = ("#defaultView:Graph\nCONSTRUCT { kg:event-2018-imlil-murders ?p ?o }\n"
+             "WHERE { kg:event-2018-imlil-murders ?p ?o FILTER(isIRI(?o)) }")
+    _open(browser, live_server["url"] + "/")
+    _type_and_run(browser, query)
+    _wait(browser, lambda b: re.match(r"\d+ triples? in ", b.find_element(By.ID, "status").text))
+    triples = int(browser.find_element(By.ID, "status").text.split()[0])
+    assert len(_drawn(browser, "svg.kg-graph g.edge")) == triples > 0
+    assert browser.find_elements(By.CSS_SELECTOR, "#yasgui .tabPanel.active svg.kg-graph g.node.uri")
