@@ -343,3 +343,49 @@ def test_a_construct_result_is_drawn_as_a_graph(browser, live_server):
     triples = int(browser.find_element(By.ID, "status").text.split()[0])
     assert len(_drawn(browser, "svg.kg-graph g.edge")) == triples > 0
     assert browser.find_elements(By.CSS_SELECTOR, "#yasgui .tabPanel.active svg.kg-graph g.node.uri")
+
+
+def _tab_to(browser, selector: str, limit: int = 60) -> int:
+    """Press Tab until the element matching `selector` has the focus; how many presses it took."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    for presses in range(1, limit + 1):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        if browser.execute_script("return document.activeElement.matches(arguments[0])", selector):
+            return presses
+    raise AssertionError(f"{selector} is not reached with {limit} presses of Tab")
+
+
+def test_keyboard_only_editing_running_and_views(browser, live_server):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    _open(browser, live_server["url"] + "/")
+    assert _tab_to(browser, "#yasgui .tabPanel.active .CodeMirror textarea") < 20  # past the site header
+    query = "SELECT ?event ?start WHERE { ?event a ct:TerroristAttack ; schema:startDate ?start }"
+    (ActionChains(browser).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).send_keys(query)
+     .key_down(Keys.CONTROL).send_keys(Keys.ENTER).key_up(Keys.CONTROL).perform())
+    _status(browser, "3 rows in ")
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()  # leaves the editor, where Tab indents
+    _tab_to(browser, "#yasgui .tabPanel.active .yasr_btn.select_timeline")
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    assert len(_drawn(browser, "svg.kg-timeline g.item")) == 3
+    _tab_to(browser, "#yasgui .tabPanel.active svg.kg-timeline a")  # the items link to their pages
+
+
+def test_no_serious_accessibility_violations(browser, live_server):
+    """axe-core (vendored for the tests only, tests/fixtures/axe.min.js) on the page with results and a view.
+
+    The site header and footer (base.html) are checked with the other pages in test_browser_pages.py."""
+    from selenium.webdriver.common.by import By
+
+    _open(browser, live_server["url"] + "/")
+    browser.find_element(By.CSS_SELECTOR, 'button.example[data-name="places-on-a-map"]').click()
+    _drawn(browser, "svg.kg-map g.mark")
+    browser.execute_script(AXE.read_text())
+    result = browser.execute_async_script("""const done = arguments[arguments.length - 1];
+        axe.run({ exclude: [["header.site"], ["footer"]] }, { resultTypes: ["violations"] }).then((r) => done(
+          r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")) }))))""")
+    serious = [v for v in result if v["impact"] in ("serious", "critical")]
+    assert serious == [], json.dumps(serious)

@@ -107,9 +107,15 @@ const yasgui = new window.Yasgui(root, {
   // Yasgui wants an absolute endpoint; `args` (the inference mode) is set on the tab before each request.
   requestConfig: { endpoint: new URL(config.endpoint, location.href).href, method: "POST", args: [],
     acceptHeaderSelect: "application/sparql-results+json", acceptHeaderGraph: "text/turtle" },
-  yasqe: { value: page.query, editorHeight: "18rem", resizeable: true },
+  yasqe: { value: page.query, editorHeight: "18rem", resizeable: true, screenReaderLabel: "SPARQL query" },
   yasr: { prefixes: config.prefixes, defaultPlugin: "table", pluginOrder: ["table", ...Object.keys(VIEWS), "response"] },
 });
+
+// A tablist may hold only tabs (WAI-ARIA), so YASGUI's "+" button moves just after the list.
+const addTab = yasgui.tabElements.addTabEl;
+yasgui.tabElements.addTabEl = null; // new tabs are then appended to the list, as they were put before "+"
+addTab.className = "kg-add-tab";
+yasgui.tabElements._tabsListEl.after(addTab);
 
 function say(text, className = "") {
   status.className = className;

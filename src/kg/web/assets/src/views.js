@@ -39,12 +39,21 @@ function note(yasr, message) {
   yasr.resultsEl.append(paragraph);
 }
 
-function icon(letter) {
-  const node = document.createElement("span");
-  node.className = "kg-view-icon";
-  node.setAttribute("aria-hidden", "true");
-  node.textContent = letter;
-  return node;
+// A small drawing for a view's button (no letters: the button's name is its visible label).
+const ICONS = {
+  Timeline: [["line", { x1: 1, y1: 12, x2: 15, y2: 12 }], ["circle", { cx: 4, cy: 7, r: 2 }],
+    ["rect", { x: 7, y: 3, width: 7, height: 3 }]],
+  Map: [["path", { d: "M8 15 C3 9 3 7 3 6 a5 5 0 0 1 10 0 c0 1 0 3 -5 9 z" }]],
+  Graph: [["line", { x1: 4, y1: 4, x2: 12, y2: 12 }], ["line", { x1: 4, y1: 4, x2: 13, y2: 4 }],
+    ["circle", { cx: 4, cy: 4, r: 2.5 }], ["circle", { cx: 12, cy: 12, r: 2.5 }], ["circle", { cx: 13, cy: 4, r: 2 }]],
+  "Bar chart": [["rect", { x: 1, y: 2, width: 13, height: 3 }], ["rect", { x: 1, y: 7, width: 9, height: 3 }],
+    ["rect", { x: 1, y: 12, width: 5, height: 3 }]],
+};
+function icon(label) {
+  const drawing = svg("svg", { class: "kg-view-icon", viewBox: "0 0 16 16", width: 14, height: 14, "aria-hidden": "true",
+    focusable: "false" });
+  for (const [tag, attributes] of ICONS[label]) svg(tag, attributes, drawing);
+  return drawing;
 }
 
 // "2011-04-28T11:50:00+01:00", "2018-12-16", "2017-11", "2017" as a time in ms (UTC), or NaN.
@@ -101,11 +110,11 @@ class View {
     return !this.yasr.results?.hasError() && this.bindings.length > 0 && this.usable();
   }
   getIcon() {
-    return icon(this.label[0]);
+    return icon(this.label);
   }
   frame(className, width, height, label) {
     const figure = svg("svg", { class: "kg-view " + className, viewBox: `0 0 ${width} ${height}`,
-      width, height, role: "img", "aria-label": label }, this.yasr.resultsEl);
+      width, height, role: "group", "aria-label": label }, this.yasr.resultsEl);
     return figure;
   }
 }
