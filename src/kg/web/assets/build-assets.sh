@@ -11,6 +11,9 @@ cp node_modules/@zazuko/yasgui/build/yasgui.min.js node_modules/@zazuko/yasgui/b
 npx esbuild src/query.js --bundle --minify --format=iife --target=es2020 --legal-comments=eof \
   --outfile="$static/query.js"
 node geometry.mjs "$static/maghreb.json"
+# The licences of everything the assets contain, shipped beside them.
+node licenses.mjs "$static/THIRD-PARTY-LICENSES.txt"
 # axe-core for the browser tests' accessibility checks (injected by the tests, never served).
 cp node_modules/axe-core/axe.min.js ../../../../tests/fixtures/axe.min.js
-ls -l "$static"/yasgui.min.js "$static"/yasgui.min.css "$static"/query.js "$static"/maghreb.json
+ls -l "$static"/yasgui.min.js "$static"/yasgui.min.css "$static"/query.js "$static"/maghreb.json \
+  "$static"/THIRD-PARTY-LICENSES.txt
