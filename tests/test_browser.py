@@ -389,3 +389,31 @@ def test_no_serious_accessibility_violations(browser, live_server):
           r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")) }))))""")
     serious = [v for v in result if v["impact"] in ("serious", "critical")]
     assert serious == [], json.dumps(serious)
+
+
+def test_the_docs_view_example_opens_in_its_view(browser, live_server):
+    """docs/ui.md's #defaultView example (whose answer test_docs.py checks) draws a bar per row of that answer."""
+    from conftest import DOCS, fenced_blocks
+
+    [doc] = [d for d in DOCS if d.name == "ui.md"]
+    blocks = fenced_blocks(doc)
+    [(query, answer)] = [(code, after) for (info, code), (_, after) in zip(blocks, blocks[1:], strict=False)
+                         if info == "sparql" and "#defaultView:BarChart" in code]
+    _open(browser, live_server["url"] + "/?query=" + urllib.parse.quote(query))
+    bars = _drawn(browser, "svg.kg-barchart g.bar")
+    assert [float(b.get_attribute("data-value")) for b in bars] == [
+        float(line.rsplit(",", 1)[1]) for line in answer.strip().splitlines()[1:]]
+
+
+def test_completion_offers_our_own_vocabulary(browser, live_server):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    _open(browser, live_server["url"] + "/")
+    browser.execute_script(f"{_editor(browser)}.setValue('SELECT * WHERE {{ ?claim a ct:Count'); "
+                           f"{_editor(browser)}.setCursor({{line: 0, ch: 100}}); {_editor(browser)}.focus()")
+    ActionChains(browser).key_down(Keys.CONTROL).send_keys(" ").key_up(Keys.CONTROL).perform()
+    hints = _wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, ".CodeMirror-hints li"))
+    assert "ct:CountClaim" in [h.text for h in hints]
+    assert _outside_requests(browser) == []
