@@ -29,6 +29,12 @@ REFUSED_STYLE = "Applying inline style violates the following Content Security P
 
 
 @pytest.fixture(scope="module")
+def screenshots(tmp_path_factory) -> Path:
+    """Where the tests save what the page looked like (a temporary folder, never the repository)."""
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         if os.environ.get("CI"):
@@ -114,7 +120,7 @@ def _console_errors(browser) -> list[str]:
             if e["level"] == "SEVERE" and REFUSED_STYLE not in e["message"]]
 
 
-def test_an_example_runs_offline_with_downloads_named_after_it(browser, live_server):
+def test_an_example_runs_offline_with_downloads_named_after_it(browser, live_server, screenshots):
     from selenium.webdriver.common.by import By
 
     browser.get_log("performance")  # only this page's requests below
@@ -135,6 +141,7 @@ def test_an_example_runs_offline_with_downloads_named_after_it(browser, live_ser
         assert response.read().decode().splitlines()[0].startswith("claim,cells,kind,claimant")
     assert _outside_requests(browser) == []
     assert _console_errors(browser) == []
+    browser.save_screenshot(str(screenshots / "query-table.png"))
 
 
 def test_results_are_sorted_and_paged(browser, live_server):
@@ -297,7 +304,7 @@ def _drawn(browser, selector: str) -> list:
 
 
 @pytest.mark.parametrize(("name", "view", "selector"), VIEW_EXAMPLES)
-def test_each_view_opens_from_its_example(browser, live_server, name, view, selector):
+def test_each_view_opens_from_its_example(browser, live_server, screenshots, name, view, selector):
     from selenium.webdriver.common.by import By
 
     text = (QUERIES / f"{name}.rq").read_text()
@@ -325,6 +332,8 @@ def test_each_view_opens_from_its_example(browser, live_server, name, view, sele
         terms = {r[v]["value"] for r in rows for v in ("subject", "object")}
         nodes = _drawn(browser, "svg.kg-graph g.node")
         assert sorted(g.get_attribute("data-term") for g in nodes) == sorted(terms)
+    browser.execute_script("arguments[0].scrollIntoView()", drawn[0])
+    browser.save_screenshot(str(screenshots / f"view-{view}.png"))
     # the user may switch to the table and back
     browser.find_element(By.CSS_SELECTOR, "#yasgui .tabPanel.active .yasr_btn.select_table").click()
     assert len(_rows(browser)) == len(rows)

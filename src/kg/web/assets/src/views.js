@@ -171,7 +171,9 @@ export class Timeline extends View {
       } else {
         svg("circle", { class: "instant", cx: x(item.start), cy: y, r: 6 }, group);
       }
-      text(group, item.label, { x: x(item.start) + 9, y: y + 4 });
+      const room = Math.floor((width - x(item.start) - 12) / 6.5); // characters that fit before the right edge
+      text(group, item.label.length > room ? item.label.slice(0, room - 1) + "…" : item.label,
+        { x: x(item.start) + 9, y: y + 4 });
     }
   }
 }
