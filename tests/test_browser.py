@@ -112,7 +112,9 @@ def _outside_requests(browser) -> list[str]:
         message = json.loads(entry["message"])["message"]
         if message["method"] in ("Network.requestWillBeSent", "Network.webSocketCreated"):
             urls.append(message["params"].get("request", {}).get("url") or message["params"].get("url"))
-    return [u for u in urls if re.match(r"(https?|wss?)://", u) and urllib.parse.urlsplit(u).hostname != "127.0.0.1"]
+    urls = [u for u in urls if re.match(r"(https?|wss?)://", u)]
+    assert any(u.endswith("/sparql") for u in urls), "the log shows none of the page's own requests"
+    return [u for u in urls if urllib.parse.urlsplit(u).hostname != "127.0.0.1"]
 
 
 def _console_errors(browser) -> list[str]:
