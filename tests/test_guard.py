@@ -5,7 +5,7 @@ import pytest
 from kg.errors import QueryRejected
 from kg.federation import AllowList, FederationRefused
 from kg.store import PREFIX_ITEMS
-from kg.store.guard import check, scan
+from kg.store.guard import check, scan, unknown_graphs
 
 GRAPHS = frozenset({"http://example.org/g1", "https://w3id.org/morocco-ct-kg/graph/claims"})
 
@@ -68,18 +68,17 @@ def test_keywords_inside_names_strings_and_variables_are_not_keywords():
     [
         ("INSERT DATA { <a> <b> <c> }", "read-only: SPARQL Update (INSERT)"),
         ("ASK " + "{" * 101 + "}" * 101, "nested 101 levels deep; the limit is 100"),
-        ("SELECT * FROM <http://example.org/remote> { ?s ?p ?o }",
-         "FROM <http://example.org/remote> refused: no such graph in this dataset"),
-        ("SELECT * FROM NAMED <http://example.org/remote> { ?s ?p ?o }", "FROM <http://example.org/remote> refused"),
     ],
 )
 def test_refusals(text, reason):
     with pytest.raises(QueryRejected, match=reason.replace("(", r"\(").replace(")", r"\)")):
-        check(scan(text), max_nesting=100, graphs=GRAPHS)
+        check(scan(text), max_nesting=100)
 
 
-def test_from_a_graph_of_the_dataset_is_accepted():
-    check(scan("SELECT * FROM <http://example.org/g1> { ?s ?p ?o }"), max_nesting=100, graphs=GRAPHS)
+def test_graphs_the_dataset_does_not_hold_are_named_not_refused():
+    info = scan("SELECT * FROM <http://example.org/g1> FROM NAMED <http://example.org/remote> { ?s ?p ?o }")
+    check(info, max_nesting=100)
+    assert unknown_graphs((*info.from_graphs, *info.from_named_graphs), GRAPHS) == ("http://example.org/remote",)
 
 
 @pytest.mark.parametrize(
@@ -97,10 +96,10 @@ def test_from_a_graph_of_the_dataset_is_accepted():
 def test_service_calls_go_through_the_federation_gate(text, reason):
     allow = AllowList.of(["https://query.wikidata.org/sparql"]) if "wikidata" in text else AllowList()
     with pytest.raises(FederationRefused, match=reason.replace("?", r"\?")):
-        check(scan(text), max_nesting=100, graphs=GRAPHS, allow=allow)
+        check(scan(text), max_nesting=100, allow=allow)
 
 
 def test_allowed_services_pass():
     allow = AllowList.of(["https://query.wikidata.org/sparql"])
     text = "PREFIX w: <HTTPS://Query.Wikidata.org:443/> SELECT * { SERVICE w:sparql { ?s ?p ?o } }"
-    check(scan(text), max_nesting=100, graphs=GRAPHS, allow=allow)
+    check(scan(text), max_nesting=100, allow=allow)

@@ -88,6 +88,31 @@ def test_default_graph_is_the_union_and_protocol_graphs_restrict_it(client):
     assert [b["g"]["value"] for b in named.json["results"]["bindings"]] == [str(GRAPH.wikidata)]
 
 
+@pytest.mark.parametrize("args", [
+    {"query": "ASK FROM <http://example.org/data> { ?s ?p ?o }"},
+    {"query": "ASK FROM NAMED <http://example.org/data> { GRAPH ?g { ?s ?p ?o } }"},
+    {"query": "ASK { ?s ?p ?o }", "default-graph-uri": "http://example.org/data"},
+    {"query": "ASK { GRAPH ?g { ?s ?p ?o } }", "named-graph-uri": "http://example.org/data"},
+])
+def test_a_graph_the_dataset_does_not_hold_is_empty_and_named_in_a_header(client, args):
+    """SPARQL 1.1 dataset semantics: an unknown graph is an empty graph (never fetched, never refused)."""
+    response = client.get("/sparql", query_string=args, headers={"Accept": "application/sparql-results+json"})
+    assert (response.status_code, response.json["boolean"]) == (200, False)
+    assert response.headers["KG-Unknown-Graphs"] == "<http://example.org/data>"
+    assert "KG-Unknown-Graphs" in response.headers["Access-Control-Expose-Headers"]
+
+
+def test_from_replaces_the_union_default_graph(client):
+    ontology_triple = "ASK FROM <%s> { ct:Claim a owl:Class }"
+    assert client.get("/sparql", query_string={"query": ontology_triple % GRAPH.claims}).json["boolean"] is False
+    assert client.get("/sparql", query_string={"query": ontology_triple % GRAPH.ontology}).json["boolean"] is True
+
+
+def test_held_graphs_are_not_named_as_unknown(client):
+    response = client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }", "default-graph-uri": str(GRAPH.claims)})
+    assert response.json["boolean"] is True and "KG-Unknown-Graphs" not in response.headers
+
+
 def test_union_default_graph_can_be_turned_off(make_app):
     client = make_app(UNION_DEFAULT_GRAPH=False).test_client()
     assert client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"}).json["boolean"] is False
@@ -105,10 +130,6 @@ def test_union_default_graph_can_be_turned_off(make_app):
          "400: query nested 5001 levels deep; the limit is 100"),
         ({"query_string": {"query": "SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"}}, 403,
          "403: SERVICE <http://example.org/sparql> refused: federation is off"),
-        ({"query_string": {"query": "SELECT * FROM <http://example.org/data> { ?s ?p ?o }"}}, 400,
-         "400: FROM <http://example.org/data> refused: no such graph in this dataset"),
-        ({"query_string": {"query": "ASK {}", "default-graph-uri": "http://example.org/data"}}, 400,
-         "400: default-graph-uri <http://example.org/data> refused"),
         ({"query_string": {"query": "INSERT DATA { <a> <b> <c> }"}}, 400, "400: this endpoint is read-only"),
         ({"query_string": {"update": "CLEAR ALL"}}, 403, "403: this endpoint is read-only"),
         ({"method": "POST", "data": {"update": "LOAD <http://example.org/x>"}}, 403, "403: this endpoint is read-only"),

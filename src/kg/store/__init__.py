@@ -106,16 +106,16 @@ class Store(ABC):
     ) -> guard.QueryInfo:
         """Scan a query before evaluation and refuse what must not reach the engine.
 
-        :raise QueryRejected: an update, pathological nesting, or a graph outside the dataset.
+        Graphs the dataset does not hold (FROM, FROM NAMED, `default_graphs`, `named_graphs`) are empty graphs, never
+        fetched and never refused: `guard.unknown_graphs` names them for the response.
+
+        :raise QueryRejected: an update, or pathological nesting.
         :raise FederationRefused: a SERVICE call to an endpoint that `allow` does not name (none by default).
         :raise UnknownDataset: `dataset` is not held.
         """
         self.check_dataset(dataset)
         info = guard.scan(text, PREFIX_ITEMS)
-        graphs = self.graphs(dataset)
-        guard.check(info, max_nesting=max_nesting, graphs=graphs, allow=allow)
-        guard.refuse_unknown_graphs(default_graphs, graphs, "default-graph-uri")
-        guard.refuse_unknown_graphs(named_graphs, graphs, "named-graph-uri")
+        guard.check(info, max_nesting=max_nesting, allow=allow)
         return info
 
 

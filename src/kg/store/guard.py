@@ -4,7 +4,8 @@ The scan finds the query form, the deepest nesting of brackets, the graphs named
 SERVICE call, without a full parse (pyoxigraph's parser overflows its stack, killing the process, on a few thousand
 nested brackets). Refusals raise QueryRejected with a one-line reason, or FederationRefused (403) for a SERVICE call
 that the federation allow-list does not name: `check_outbound` hands the calls it found to `kg.federation`, the one
-gate, and refuses every FROM graph the dataset does not hold.
+gate. A graph named by FROM / FROM NAMED that the dataset does not hold is an empty graph (SPARQL 1.1 dataset
+semantics, as in Oxigraph and Fuseki): never fetched, never refused, reported by `unknown_graphs`.
 """
 
 from __future__ import annotations
@@ -121,8 +122,8 @@ def scan(text: str, prefixes: tuple[tuple[str, str], ...] = ()) -> QueryInfo:
     return QueryInfo(form, max_depth, tuple(from_graphs), tuple(from_named), tuple(services))
 
 
-def check(info: QueryInfo, *, max_nesting: int, graphs: frozenset[str], allow: AllowList = NOTHING) -> None:
-    """Refuse an update, a query nested deeper than `max_nesting`, or one that would reach outside the dataset.
+def check(info: QueryInfo, *, max_nesting: int, allow: AllowList = NOTHING) -> None:
+    """Refuse an update, a query nested deeper than `max_nesting`, or a SERVICE call that `allow` does not name.
 
     :raise QueryRejected: with the reason.
     :raise FederationRefused: a SERVICE call that `allow` does not name.
@@ -131,27 +132,18 @@ def check(info: QueryInfo, *, max_nesting: int, graphs: frozenset[str], allow: A
         raise QueryRejected(f"this endpoint is read-only: SPARQL Update ({info.form}) is not accepted")
     if info.depth > max_nesting:
         raise QueryRejected(f"query nested {info.depth} levels deep; the limit is {max_nesting}")
-    check_outbound(info, graphs=graphs, allow=allow)
+    check_outbound(info, allow=allow)
 
 
-def check_outbound(info: QueryInfo, *, graphs: frozenset[str], allow: AllowList = NOTHING) -> None:
-    """Refuse SERVICE calls that `allow` does not name (none by default) and FROM / FROM NAMED graphs that the
-    dataset does not hold (no graph is ever fetched).
+def check_outbound(info: QueryInfo, *, allow: AllowList = NOTHING) -> None:
+    """Refuse SERVICE calls that `allow` does not name (none by default).
 
     :raise FederationRefused: naming the first SERVICE refused.
-    :raise QueryRejected: naming the first graph refused.
     """
     check_calls([Service(None, s[1:]) if s[:1] in "?$" else Service(s) for s in info.services], allow)
-    refuse_unknown_graphs((*info.from_graphs, *info.from_named_graphs), graphs, "FROM")
 
 
-def refuse_unknown_graphs(iris, graphs: frozenset[str], where: str) -> None:
-    """Refuse graph IRIs the dataset does not hold; the endpoint never fetches a graph.
-
-    :raise QueryRejected: naming the first unknown graph.
-    """
-    for iri in iris:
-        if iri not in graphs:
-            raise QueryRejected(
-                f"{where} <{iri}> refused: no such graph in this dataset, and remote graphs are not fetched"
-            )
+def unknown_graphs(iris, graphs: frozenset[str]) -> tuple[str, ...]:
+    """The graph IRIs among `iris` that the dataset does not hold, once each, in order: the engine reads them as
+    empty graphs (nothing is ever fetched), and the endpoint tells the client which they were."""
+    return tuple(dict.fromkeys(iri for iri in iris if iri not in graphs))

@@ -18,7 +18,7 @@ from kg.errors import EngineFailure, EnginesBusy, QueryTimeout
 from kg.formats import GRAPH_FORMATS, RESULT_FORMATS
 from kg.rewrite import rewrite
 from kg.sparql_errors import QuerySyntaxError, explain
-from kg.store import QueryRequest
+from kg.store import QueryRequest, guard
 from kg.web import negotiation
 from kg.web.errors import HTTPError
 from kg.web.resources import get_allow_list, get_cache, get_counters, get_search, get_store
@@ -29,7 +29,7 @@ READ_ONLY = "this endpoint is read-only: SPARQL Update is not accepted"
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
 UPDATE = "application/sparql-update"
-EXPOSED_HEADERS = "ETag, Result-Truncated, Result-Rows"
+EXPOSED_HEADERS = "ETag, Result-Truncated, Result-Rows, KG-Unknown-Graphs"
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,9 @@ def answer(operation: Operation) -> Response:
         query = QueryRequest(
             text=text, media_type=fmt.media_type, dataset=dataset,
             default_graphs=operation.default_graphs, named_graphs=operation.named_graphs,
-            union_default_graph=config["UNION_DEFAULT_GRAPH"], base_iri=request.base_url,
+            # a dataset clause (FROM, FROM NAMED) replaces the dataset, so the union default graph no longer applies
+            union_default_graph=config["UNION_DEFAULT_GRAPH"] and not (info.from_graphs or info.from_named_graphs),
+            base_iri=request.base_url,
             timeout=min(operation.timeout or limit, limit), max_rows=config["MAX_ROWS"],
             max_bytes=config["MAX_RESPONSE_BYTES"], federated=bool(info.services),
         )
@@ -183,6 +185,9 @@ def answer(operation: Operation) -> Response:
     if cacheable:
         response.set_etag(etag, weak=True)
     response.headers["Result-Rows"] = str(result.rows)
+    named = (*info.from_graphs, *info.from_named_graphs, *operation.default_graphs, *operation.named_graphs)
+    if unknown := guard.unknown_graphs(named, store.graphs(dataset)):
+        response.headers["KG-Unknown-Graphs"] = " ".join(f"<{iri}>" for iri in unknown)  # read as empty graphs
     if result.truncated:
         response.headers["Result-Truncated"] = "true"
     return response
