@@ -266,6 +266,29 @@ def test_cors(client):
     assert error.headers["Access-Control-Allow-Origin"] == "*"
 
 
+@pytest.mark.parametrize("path", ["/sparql?query=ASK%7B%7D", "/queries/cells-dismantled-since-2002.json",
+                                  "/claims.csv", "/export/nt", "/queries/no-such-query.json"])
+def test_every_read_only_api_route_has_cors_and_nosniff(client, path):
+    response = client.get(path, headers={"Origin": "https://example.org"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("path", ["/", "/about", "/claims", "/no-such-page"])
+def test_html_pages_and_their_errors_have_a_csp_and_no_cors(client, path):
+    response = client.get(path, headers={"Origin": "https://example.org", "Accept": "text/html"})
+    assert response.mimetype == "text/html"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_a_preflight_advertises_only_the_methods_of_its_route(client):
+    preflight = client.options("/export/nt", headers={"Origin": "https://example.org",
+                                                       "Access-Control-Request-Method": "GET"})
+    assert preflight.headers["Access-Control-Allow-Methods"] == "GET, OPTIONS"
+
+
 def test_cors_can_be_turned_off(make_app):
     response = make_app(CORS_ORIGIN="").test_client().get("/sparql", query_string={"query": VALUE})
     assert "Access-Control-Allow-Origin" not in response.headers

@@ -10,7 +10,7 @@ from flask import Flask
 from kg.errors import KGError
 from kg.federation import AllowList
 from kg.store import Store
-from kg.web import browse, descriptions, errors, exports, health, linked_data, resources, search, sparql, ui
+from kg.web import browse, descriptions, errors, exports, headers, health, linked_data, resources, search, sparql, ui
 from kg.web.settings import defaults
 
 
@@ -31,6 +31,7 @@ def create_app(config: Mapping[str, object] | None = None, store: Store | None =
     app.extensions["kg.federation"] = AllowList.parse(allow) if isinstance(allow, str) else AllowList.of(allow)
     resources.init_app(app, store)
     errors.init_app(app)
+    headers.init_app(app)
     ui.init_app(app)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(descriptions.bp)

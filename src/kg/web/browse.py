@@ -16,10 +16,8 @@ from kg.web.errors import HTTPError
 from kg.web.linked_data import LABEL, inference_mode, select
 from kg.web.resources import get_store
 from kg.web.sparql import Operation, answer
-from kg.web.ui import add_security_headers
 
 bp = Blueprint("browse", __name__)
-bp.after_request(add_security_headers)
 
 TWINS = {"json": "application/sparql-results+json", "csv": "text/csv"}
 CLASSES = f"""SELECT ?class ?label (COUNT(DISTINCT ?instance) AS ?instances) WHERE {{

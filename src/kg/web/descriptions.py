@@ -21,10 +21,9 @@ from kg.namespaces import KG, WD, compact
 from kg.store import DEFAULT_DATASET
 from kg.web.negotiation import best_media_type, media_types
 from kg.web.resources import get_allow_list, get_store
-from kg.web.sparql import Operation, add_cors_headers, answer, read_operation
+from kg.web.sparql import Operation, answer, read_operation
 
 bp = Blueprint("descriptions", __name__)
-bp.after_request(add_cors_headers)
 
 VOID_BASE = "https://w3id.org/morocco-ct-kg/void#"
 TITLE = "Morocco counterterrorism knowledge graph"

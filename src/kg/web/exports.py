@@ -16,10 +16,9 @@ from kg.formats import GRAPH_FORMATS, UnknownFormat, lookup
 from kg.store import DEFAULT_DATASET
 from kg.web.errors import HTTPError
 from kg.web.resources import get_store
-from kg.web.sparql import add_cors_headers, etag_of, not_modified
+from kg.web.sparql import etag_of, not_modified
 
 bp = Blueprint("exports", __name__)
-bp.after_request(add_cors_headers)
 
 FILE_STEM = "morocco-ct-kg"
 

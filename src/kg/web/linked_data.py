@@ -28,10 +28,8 @@ from kg.web.errors import HTTPError
 from kg.web.resources import get_store
 from kg.web.sparql import Operation, answer
 from kg.web.terms import ONTOLOGY_IRI, show
-from kg.web.ui import add_security_headers
 
 bp = Blueprint("linked_data", __name__)
-bp.after_request(add_security_headers)
 
 SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*\Z")  # also what may stand between angle brackets in a query
 HTML_PAGE = Format("html", "text/html", "html", ".html")  # offered beside the RDF formats, answered by a template

@@ -8,10 +8,8 @@ from kg.search import MAX_HITS
 from kg.web.errors import HTTPError
 from kg.web.resources import get_search
 from kg.web.terms import link
-from kg.web.ui import add_security_headers
 
 bp = Blueprint("search", __name__)
-bp.after_request(add_security_headers)
 
 MAX_QUERY_CHARS = 200
 

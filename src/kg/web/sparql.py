@@ -29,7 +29,6 @@ READ_ONLY = "this endpoint is read-only: SPARQL Update is not accepted"
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
 UPDATE = "application/sparql-update"
-EXPOSED_HEADERS = "ETag, Result-Truncated, Result-Rows, KG-Unknown-Graphs"
 
 
 @dataclass(frozen=True)
@@ -207,19 +206,4 @@ def sparql() -> Response:
     return answer(operation)
 
 
-def add_cors_headers(response: Response) -> Response:
-    """Let browser clients on other origins read the answers (and the errors)."""
-    origin = current_app.config["CORS_ORIGIN"]
-    if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-        if request.method == "OPTIONS":
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, If-None-Match"
-            response.headers["Access-Control-Max-Age"] = "86400"
-        if origin != "*":
-            response.vary.add("Origin")
-    return response
 
-
-bp.after_request(add_cors_headers)

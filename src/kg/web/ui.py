@@ -23,7 +23,6 @@ from kg.web.sparql import Operation, answer
 bp = Blueprint("ui", __name__)
 
 
-CSP = "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 DEFAULT_QUERY = """SELECT ?claim ?value ?label WHERE {
   ?claim a ct:CountClaim ; schema:value ?value ; rdfs:label ?label .
 }
@@ -32,15 +31,7 @@ LIMIT 20
 """
 
 
-def add_security_headers(response: Response) -> Response:
-    """No script, style or frame from anywhere but this server; the pages run no inline script."""
-    if response.mimetype == "text/html":
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response
 
-
-bp.after_request(add_security_headers)
 
 
 def init_app(app: Flask) -> None:
