@@ -24,6 +24,8 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("query_timeout", 10.0, "Time limit of one query in seconds; a request's `timeout` parameter may lower it"),
+    Setting("min_timeout", 0.1, "Smallest `timeout` a request may ask for, in seconds (400 below it): shorter limits "
+            "would only make the engines restart"),
     Setting("max_rows", 10_000, "Most result rows (or triples) returned; longer results are truncated and flagged"),
     Setting("max_request_bytes", 100_000, "Largest request body or query string accepted (413 above it)"),
     Setting("max_nesting", 100, "Deepest bracket nesting accepted in a query (400 above it, before the engine)"),

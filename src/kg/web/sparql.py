@@ -98,8 +98,8 @@ def read_operation() -> Operation:
             timeout = float(timeout)
         except ValueError:
             raise HTTPError(400, f"timeout must be a number of seconds, not {timeout!r}") from None
-        if not timeout > 0:
-            raise HTTPError(400, "timeout must be positive")
+        if not timeout >= (least := current_app.config["MIN_TIMEOUT"]):
+            raise HTTPError(400, f"timeout must be at least {least:g} seconds (min_timeout), not {timeout:g}")
     formats = tuple(v for name in negotiation.FORMAT_PARAMETERS for v in values.getlist(name))
     return Operation(
         text=queries[0] if queries else None,
