@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from sparql_servers import free_port  # noqa: E402
+from sparql_servers import free_port, stop  # noqa: E402
 
 # Competency-shaped queries: by a named node, through place containment, an aggregate over every claim, an ordered
 # scan of every attack, and every place with coordinates (one row per place: it grows with the graph).
@@ -123,15 +123,6 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return rss / 1024, pss / 1024
 
 
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def latencies(port: int, path: str, text: str, repeats: int) -> tuple[list[float], int]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     samples, rows = [], 0
@@ -145,6 +136,18 @@ def latencies(port: int, path: str, text: str, repeats: int) -> tuple[list[float
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def served(command, path: str, texts: dict[str, str], args, env: dict[str, str] | None = None):
+    """Start `command(port)`, then its seconds to ready, each query's latencies and its memory; stop it."""
+    port = free_port()
+    server = subprocess.Popen(command(port), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        ready_s = wait_ready(port, path, server, args.timeout)
+        times = {name: latencies(port, path, text, args.repeats) for name, text in texts.items()}
+        return ready_s, times, memory_mb(server.pid)
+    finally:
+        stop(server)
 
 
 def measure(size: int, workdir: Path, args) -> dict:
@@ -164,28 +167,14 @@ def measure(size: int, workdir: Path, args) -> dict:
     assert (data / "store" / "build.json").read_bytes() == build_json, "the second build rebuilt the store"
     texts = {name: query.text for name, query in named_queries(data / "queries").items() if name in QUERIES}
 
-    port = free_port()
-    server = subprocess.Popen([*kg, "serve", "--store", str(data / "store"), "--host", "127.0.0.1",
-                               "--port", str(port), "--workers", "1"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)
-    try:
-        ready_s = wait_ready(port, "/sparql", server, args.timeout)
-        kg_times = {name: latencies(port, "/sparql", text, args.repeats) for name, text in texts.items()}
-        kg_memory = memory_mb(server.pid)
-    finally:
-        stop(server)
+    ready_s, kg_times, kg_memory = served(
+        lambda port: [*kg, "serve", "--store", str(data / "store"), "--host", "127.0.0.1", "--port", str(port),
+                      "--workers", "1"], "/sparql", texts, args, env)
     oxigraph_data = data / "oxigraph"
     shutil.copytree(data / "store" / "none", oxigraph_data)
-    port = free_port()
-    oxigraph = subprocess.Popen([str(BIN / "oxigraph"), "serve-read-only", "--location", str(oxigraph_data),
-                                 "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        oxigraph_ready_s = wait_ready(port, "/query", oxigraph, args.timeout)
-        oxigraph_times = {name: latencies(port, "/query", text, args.repeats) for name, text in texts.items()}
-        oxigraph_memory = memory_mb(oxigraph.pid)
-    finally:
-        stop(oxigraph)
+    oxigraph_ready_s, oxigraph_times, oxigraph_memory = served(
+        lambda port: [str(BIN / "oxigraph"), "serve-read-only", "--location", str(oxigraph_data),
+                      "--bind", f"127.0.0.1:{port}", "--union-default-graph"], "/query", texts, args)
     stored = json.loads(build_json)
     return {"size": size, "triples": triples, "build": build_s, "build_peak": build_peak_mb, "open": open_s,
             "ready": ready_s, "oxigraph_ready": oxigraph_ready_s, "memory": kg_memory,

@@ -9,18 +9,16 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sparql_servers import answers, free_port, stop
 
 import kg
 from kg.linker import normalize
@@ -239,20 +237,6 @@ def wikidata_api():
 LIVE_TIME_LIMIT = 3  # seconds: short, so the live time-limit test is quick
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @contextlib.contextmanager
 def serving(*options: str, env: dict[str, str] | None = None):
     """Run `kg serve` with `options` on a free port of 127.0.0.1; yield its URL and pid; stop it and its engines."""
@@ -263,19 +247,14 @@ def serving(*options: str, env: dict[str, str] | None = None):
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
-        while not _answers(base + "/health"):
+        while not answers(base + "/health"):
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
                 pytest.fail(f"kg serve did not start: {server.communicate()[1].decode()}")
             time.sleep(0.2)
         yield {"url": base, "pid": server.pid}
     finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
         server.stderr.close()
 
 

@@ -44,32 +44,39 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
+    """Whether a GET of `url` succeeds now."""
     try:
-        with urllib.request.urlopen(url + "?query=ASK%7B%7D", timeout=2) as response:
+        with urllib.request.urlopen(url, timeout=2) as response:
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False
 
 
+def stop(process: subprocess.Popen) -> None:
+    """Terminate `process`, killing it if it does not exit within 20 s."""
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextlib.contextmanager
-def _running(command: list[str], query: str, log: Path, cwd: Path):
+def running(command: list[str], ready: str, log: Path, cwd: Path, env: dict[str, str] | None = None):
+    """Run `command` (output to `log`) until the `ready` URL answers; yield the process; stop it afterwards."""
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env)
     try:
         deadline = time.monotonic() + START_TIMEOUT
-        while not _answers(query):
+        while not answers(ready):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{command[0]} did not start: {log.read_text(errors='replace')[-2000:]}")
             time.sleep(0.3)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def oxigraph_binary() -> str | None:
@@ -84,7 +91,7 @@ def oxigraph_server(directory: Path, timeout_s: int = 10):
     base = f"http://127.0.0.1:{port}"
     command = [oxigraph_binary(), "serve", "--location", str(directory / "data"), "--bind", f"127.0.0.1:{port}",
                "--timeout-s", str(timeout_s)]
-    with _running(command, base + "/query", directory / "oxigraph.log", directory) as process:
+    with running(command, base + "/query?query=ASK%7B%7D", directory / "oxigraph.log", directory) as process:
         yield Server("oxigraph", base + "/query", base + "/store", process.pid)
 
 
@@ -142,5 +149,6 @@ def virtuoso_server(directory: Path, timeout_s: int = 10, buffers: int = 20_000)
     ini.write_text(VIRTUOSO_INI.format(dir=directory, sql_port=sql_port, http_port=http_port, timeout_s=timeout_s,
                                        buffers=buffers, dirty=buffers * 3 // 4), encoding="utf-8")
     base = f"http://127.0.0.1:{http_port}"
-    with _running([VIRTUOSO, "-f", "-c", str(ini)], base + "/sparql", directory / "virtuoso.out", directory) as process:
+    ready = base + "/sparql?query=ASK%7B%7D"
+    with running([VIRTUOSO, "-f", "-c", str(ini)], ready, directory / "virtuoso.out", directory) as process:
         yield Server("virtuoso", base + "/sparql", base + "/sparql-graph-crud-auth", process.pid, "dba", "dba")

@@ -11,14 +11,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import free_port
+from sparql_servers import free_port, running
 
 from kg.cli import main
 
@@ -92,21 +91,12 @@ def test_installed_kg_query_and_validate(installed):
     assert validate.returncode == 0, validate.stdout + validate.stderr
 
 
-def test_installed_kg_serve_answers_queries_and_pages(installed):
+def test_installed_kg_serve_answers_queries_and_pages(installed, tmp_path):
     script, env, work = installed
     port = free_port()
-    server = subprocess.Popen([str(script), "serve", "--host", "127.0.0.1", "--port", str(port)], cwd=work, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/health", timeout=2).close()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "the installed kg serve did not start"
-                time.sleep(0.3)
+    command = [str(script), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with running(command, base + "/health", tmp_path / "serve.log", work, env=env):
         query = urllib.parse.urlencode({"query": "SELECT ?v WHERE { kg:claim-cells-dismantled-since-2002 "
                                                  "schema:value ?v }"})
         request = urllib.request.Request(f"{base}/sparql?{query}", headers={"Accept": "text/csv"})
@@ -114,9 +104,6 @@ def test_installed_kg_serve_answers_queries_and_pages(installed):
             assert response.read().decode().splitlines() == ["v", "207"]
         with urllib.request.urlopen(base + "/", timeout=30) as page:
             assert page.status == 200 and "text/html" in page.headers["Content-Type"]
-    finally:
-        server.terminate()
-        server.wait(30)
 
 
 def test_make_run_installs_only_what_serving_needs(tmp_path):

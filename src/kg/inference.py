@@ -34,3 +34,8 @@ MODES: tuple[Mode, ...] = (
 BY_NAME = {mode.name: mode for mode in MODES}
 INFERENCE_MODES = tuple(mode.name for mode in MODES)
 PROFILES = tuple(mode.profile for mode in MODES if mode.profile)
+
+
+def label(name: str) -> str:
+    """The label of the mode `name` for people; a mode not in the table (a remote store's) is its own label."""
+    return BY_NAME[name].label if name in BY_NAME else name

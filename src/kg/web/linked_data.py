@@ -20,7 +20,7 @@ from itertools import groupby
 from flask import Blueprint, Response, current_app, g, render_template, request
 
 from kg.formats import GRAPH_FORMATS, Format
-from kg.inference import BY_NAME
+from kg.inference import label as inference_label
 from kg.namespaces import CT, DCTERMS, GRAPH, KG, OA, PQ, PR, PROV, PS, RDF, RDFS, SCHEMA, SKOS, WD, P
 from kg.store import QueryRequest
 from kg.web import negotiation
@@ -128,7 +128,7 @@ def resource(slug: str) -> Response:
         claims=claims_about(iri), statements=wikidata_statements([iri, *(w["o"]["value"] for w in wikidata)]),
         json_ld=schema_org(iri, label, outgoing, wikidata), formats=PAGE_FORMATS,
         inference=dataset, modes=get_store().datasets,
-        inference_label=BY_NAME[dataset].label if dataset in BY_NAME else dataset,
+        inference_label=inference_label(dataset),
     )
 
 

@@ -12,7 +12,7 @@ import io
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
 
-from kg.inference import BY_NAME
+from kg.inference import label as inference_label
 from kg.namespaces import PREFIXES
 from kg.queries import NamedQuery, named_queries
 from kg.store import DEFAULT_DATASET
@@ -66,7 +66,7 @@ def index() -> str:
     return render_template("query.html", query=query or DEFAULT_QUERY, run=bool(query), config=config,
                            examples=get_queries().values(), default_inference=DEFAULT_DATASET,
                            inference=inference if inference in modes else DEFAULT_DATASET,
-                           inference_modes=[(m, BY_NAME[m].label if m in BY_NAME else m) for m in modes])
+                           inference_modes=[(m, inference_label(m)) for m in modes])
 
 
 def _index_rows() -> list[dict]:
