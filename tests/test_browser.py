@@ -8,7 +8,6 @@ but the server. One browser for the module; each test starts from an empty local
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import urllib.parse
@@ -16,41 +15,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import AXE
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--no-first-run", "--window-size=1400,1000")
-AXE = Path(__file__).parent / "fixtures" / "axe.min.js"
 WAIT = 15  # seconds for anything the page does; the slowest is a query cut by the server's time limit
 # The one message the CSP is expected to print: column-resizer injects a <style> element, which style-src 'self'
 # refuses; its rules are shipped in static/query.css instead.
 REFUSED_STYLE = "Applying inline style violates the following Content Security Policy directive"
-
-
-@pytest.fixture(scope="module")
-def screenshots(tmp_path_factory) -> Path:
-    """Where the tests save what the page looked like (a temporary folder, never the repository)."""
-    return tmp_path_factory.mktemp("screenshots")
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        if os.environ.get("CI"):
-            pytest.fail("chromium and chromium-driver are not installed (.ci/run installs them)")
-        pytest.skip("needs Debian's chromium and chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    yield driver
-    driver.quit()
 
 
 def _wait(browser, condition, timeout: float = WAIT):

@@ -9,13 +9,14 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
 
 from kg.inference import label as inference_label
 from kg.namespaces import PREFIXES
 from kg.queries import NamedQuery, named_queries
-from kg.store import DEFAULT_DATASET
+from kg.store import DEFAULT_DATASET, QueryRequest
 from kg.web.errors import HTTPError
 from kg.web.resources import get_store
 from kg.web.sparql import Operation, answer
@@ -106,15 +107,25 @@ def _bound_text(named: NamedQuery) -> str:
     return named.bind({p.name: request.args.get(p.name, "") for p in named.parameters})
 
 
+def _results(text: str) -> dict:
+    """The SPARQL JSON answer of a SELECT query through the store, capped like any page's query."""
+    store, config = get_store(), current_app.config
+    response = store.evaluate(QueryRequest(text, "application/sparql-results+json", store.datasets[0],
+                                           timeout=config["QUERY_TIMEOUT"], max_rows=config["MAX_ROWS"]))
+    return {**json.loads(response.body), "truncated": response.truncated}
+
+
 @bp.route("/queries/<name>")
 def named_query(name: str) -> str:
-    """A named query: its title, description, question, text, and a form for its parameters.
+    """A named query: its title, description, question, text, a form for its parameters, and its results with
+    the parameters of the URL bound (as Datasette shows a canned query).
 
     :raise 404: unknown name; :raise 400: a parameter value that is not of its type.
     """
     named = get_query(name)
     values = {p.name: request.args.get(p.name, p.default) for p in named.parameters}
-    return render_template("named_query.html", named=named, values=values, bound=_bound_text(named),
+    bound = _bound_text(named)
+    return render_template("named_query.html", named=named, values=values, bound=bound, results=_results(bound),
                            args={k: v for k, v in values.items() if v})
 
 
