@@ -8,9 +8,11 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -47,11 +49,16 @@ def _find_all(browser, selector: str) -> list:
 
 
 def _go(browser, url: str) -> None:
-    """Open `url` and wait until it has loaded (the query page: until its editor is drawn)."""
+    """Open `url` and wait until it has loaded (the query page: until its editor is drawn and, for a permalink,
+    its results are shown)."""
     browser.get(url)
     _wait(browser, lambda b: b.execute_script("return document.readyState") == "complete")
-    if urllib.parse.urlsplit(url).path == "/":
+    parts = urllib.parse.urlsplit(url)
+    if parts.path == "/":
         _wait(browser, lambda b: _find_all(b, "#yasgui .CodeMirror"))
+        if "query=" in parts.query:
+            _wait(browser, lambda b: re.match(r"\d+ rows? in ", _find(b, "#status").text))
+            _wait(browser, lambda b: _find_all(b, "#yasgui .tabPanel.active table.dataTable tbody tr"))
 
 
 def _click(browser, element) -> None:
@@ -294,3 +301,52 @@ PAGES = {  # a name for its screenshots -> its path
     "about": "/about",
     **{f"error-{status}": path for status, path in ERRORS.items()},
 }
+PHONE = {"width": 375, "height": 812, "deviceScaleFactor": 1, "mobile": False}  # an iPhone-sized viewport
+DESKTOP = {**PHONE, "width": 1400, "height": 1000}
+
+
+@contextlib.contextmanager
+def viewport(browser, metrics: dict):
+    """The page seen through a viewport of `metrics` (CSS pixels) while in the block."""
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        yield
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def _screenshot(browser, path: Path, metrics: dict) -> None:
+    """The whole page (at most 4000 pixels of it) at the width of `metrics`, saved as PNG; its path printed.
+
+    The viewport is made as tall as the page for the picture (Chromium's captureBeyondViewport leaves parts of the
+    query page blank), then put back."""
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**metrics, "height": min(height, 4000)})
+    browser.execute_async_script(  # the query page redraws its table on a resize: let it settle
+        "const done = arguments[0]; setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(done)), 500)")
+    browser.save_screenshot(str(path))
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    print(f"screenshot: {path}")
+
+
+def _overflowing(browser) -> list[str]:
+    """The elements that reach past the right edge of the viewport (what makes a page scroll sideways)."""
+    return browser.execute_script("""const width = document.documentElement.clientWidth;
+        return [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > width + 0.5
+          && !el.parentElement.closest('.scroll, pre, .CodeMirror, .yasr_results'))
+          .slice(0, 8).map((el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+            + (typeof el.className === 'string' && el.className ? '.' + el.className.trim().replace(/\\s+/g, '.') : '')
+            + ' ' + Math.round(el.getBoundingClientRect().right))""")
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_no_page_scrolls_sideways_on_a_phone(browser, live_server, screenshots, name):
+    with viewport(browser, PHONE):
+        _go(browser, live_server["url"] + PAGES[name])
+        for moment in ("loaded", "resized"):  # the screenshot resizes the viewport, as turning a phone does
+            width, inner, client = browser.execute_script("const html = document.documentElement; return "
+                                                          "[html.scrollWidth, window.innerWidth, html.clientWidth]")
+            assert inner == PHONE["width"]
+            assert width <= client <= inner, (moment, _overflowing(browser))  # client: less a vertical scrollbar
+            if moment == "loaded":
+                _screenshot(browser, screenshots / f"{name}-375px.png", PHONE)
