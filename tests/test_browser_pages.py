@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import AXE
 
 from kg.namespaces import CT, KG
 
@@ -350,3 +351,23 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, live_server, screenshots, 
             assert width <= client <= inner, (moment, _overflowing(browser))  # client: less a vertical scrollbar
             if moment == "loaded":
                 _screenshot(browser, screenshots / f"{name}-375px.png", PHONE)
+
+
+# Known and left to the query page's owner: YASR's page-size <select class="tableSizer"> has no label; it needs an
+# aria-label set from src/kg/web/assets/src/query.js (CSS cannot give one). Listed so that every other rule holds.
+KNOWN_VIOLATIONS = {"query": [{"id": "select-name", "impact": "critical", "nodes": [".tableSizer"]}]}
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_no_serious_accessibility_violations(browser, live_server, screenshots, name):
+    """axe-core (tests/fixtures/axe.min.js, injected as test_browser.py does) on the whole page, header and footer
+    included; a desktop screenshot of each page is saved beside the phone ones."""
+    with viewport(browser, DESKTOP):
+        _go(browser, live_server["url"] + PAGES[name])
+        _screenshot(browser, screenshots / f"{name}-desktop.png", DESKTOP)
+        browser.execute_script(AXE.read_text())
+        found = browser.execute_async_script("""const done = arguments[arguments.length - 1];
+            axe.run(document, { resultTypes: ["violations"] }).then((r) => done(r.violations.map((v) => (
+              { id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }))))""")
+    serious = [v for v in found if v["impact"] in ("serious", "critical")]
+    assert serious == KNOWN_VIOLATIONS.get(name, []), json.dumps(serious, indent=1)
