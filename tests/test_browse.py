@@ -124,6 +124,53 @@ def test_claims_filter_that_is_not_an_iri_is_400(client, value):
     assert response.get_data(as_text=True).startswith("400: filter kind: ")
 
 
+def test_claims_pages_cover_every_claim_once_with_their_twins(client):
+    every = [line.split(",", 1)[0] for line in csv_lines(client, "/claims.csv")[1:]]
+    assert len(every) > 20 and every == sorted(every)
+    pages = -(-len(every) // 10)
+    seen = []
+    for page in range(1, pages + 1):
+        lines = csv_lines(client, f"/claims.csv?per_page=10&page={page}")
+        assert lines[0] == CLAIMS_HEADER
+        rows = [line.split(",", 1)[0] for line in lines[1:]]
+        bindings = client.get(f"/claims.json?page={page}&per_page=10").get_json()["results"]["bindings"]
+        assert [b["claim"]["value"] for b in bindings] == rows
+        text = html(client, f"/claims?per_page=10&page={page}")
+        assert re.findall(r'<tr>\s*<td><a href="/id/([^"]+)"', text) == [r[len(K):] for r in rows]
+        assert f"<span>Page {page} of {pages}</span>" in text
+        assert f"{len(every)} claims, {len(seen) + 1}–{len(seen) + len(rows)} shown</p>" in text
+        seen += rows
+    assert seen == every
+
+
+def test_claims_pages_link_to_their_neighbours_and_keep_the_filters(client):
+    more = csv_lines(client, "/claims.csv?kind=ct:MoreThan")[1:]
+    assert len(more) == 3
+    response = client.get("/claims?kind=ct:MoreThan&per_page=2&page=1", headers={"Accept": BROWSER_ACCEPT})
+    assert response.headers["Link"] == '</claims?kind=ct:MoreThan&per_page=2&page=2>; rel="next"'
+    page = unescape(response.get_data(as_text=True))
+    assert '<a rel="next" href="/claims?kind=ct:MoreThan&per_page=2&page=2">Next →</a>' in page
+    assert 'rel="prev"' not in page and '<input type="hidden" name="per_page" value="2">' in page
+    last = client.get("/claims.csv?kind=ct:MoreThan&per_page=2&page=2")
+    assert last.headers["Link"] == '</claims.csv?kind=ct:MoreThan&per_page=2&page=1>; rel="prev"'
+    assert last.get_data(as_text=True).splitlines()[1:] == more[2:]
+    assert "Link" not in client.get("/claims.csv?kind=ct:MoreThan").headers  # one page
+
+
+@pytest.mark.parametrize(("query", "status", "reason"), [
+    ("page=0", 400, "page must be a whole number from 1 to 1000000"),
+    ("page=two", 400, "page must be a whole number from 1 to 1000000"),
+    ("page=%C2%B2", 400, "page must be a whole number from 1 to 1000000"),  # a superscript two is not a number
+    ("per_page=1001", 400, "per_page must be a whole number from 1 to 1000"),
+    ("per_page=-5", 400, "per_page must be a whole number from 1 to 1000"),
+    ("page=99", 404, "no page 99: the claims fill 1 page of 50"),
+])
+def test_claims_pages_out_of_range(client, query, status, reason):
+    for path in ("/claims", "/claims.csv"):
+        response = client.get(f"{path}?{query}")
+        assert (response.status_code, response.get_data(as_text=True)) == (status, f"{status}: {reason}\n")
+
+
 def test_claims_query_has_no_filter_hole():
     assert CLAIMS.count("{filters}") == 1
 

@@ -139,6 +139,22 @@ def test_the_claims_table_narrows_to_a_filter(browser, live_server):
         "value") == "ct:MoreThan"
 
 
+def test_the_claims_table_pages_forward_and_back(browser, live_server):
+    base = live_server["url"]
+    every = sorted(base + "/id/" + r["c"]["value"][len(KG):] for r in sparql(
+        base, "SELECT DISTINCT ?c WHERE { ?c a/rdfs:subClassOf* ct:Claim }"))
+    _go(browser, base + "/claims?per_page=10")
+    seen = _claims_shown(browser)
+    while _find_all(browser, "nav.pages a[rel=next]"):
+        _click(browser, _find(browser, "nav.pages a[rel=next]"))
+        seen += _claims_shown(browser)
+    pages = -(-len(every) // 10)
+    assert seen == every and pages >= 3
+    assert _find(browser, "nav.pages span").text == f"Page {pages} of {pages}"
+    _click(browser, _find(browser, "nav.pages a[rel=prev]"))
+    assert _claims_shown(browser) == every[(pages - 2) * 10:(pages - 1) * 10]
+
+
 COUNTS_OF = """SELECT ?claim ?quote WHERE {{ ?claim a ct:CountClaim ; ct:claimedBy {claimant} ;
   ct:valueKind ?kind ; ct:evidence/oa:hasSelector/oa:exact ?quote }}"""
 

@@ -8,6 +8,8 @@ enter the query only as IRIs checked by kg.queries.iri_term (a VALUES block), ne
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, render_template, request, url_for
 
 from kg.namespaces import CT, DCTERMS, GRAPH, OA, RDFS, SCHEMA, compact
@@ -36,6 +38,7 @@ FILTERS = {
     "measure": (f"<{CT.counts}>", "what is counted"),
     "about": (f"<{SCHEMA.about}>", "about"),
 }
+PER_PAGE, MAX_PER_PAGE = 50, 1000  # claims a page of /claims shows unless told, and at most
 CLAIM = f"?claim a/<{RDFS.subClassOf}>* <{CT.Claim}>"
 CLAIMS = f"""SELECT ?claim (SAMPLE(?l) AS ?label) (SAMPLE(?t) AS ?type) (SAMPLE(?v) AS ?value)
   (SAMPLE(?lo) AS ?minValue) (SAMPLE(?hi) AS ?maxValue) (SAMPLE(?k) AS ?kind) (SAMPLE(?w) AS ?period)
@@ -124,19 +127,56 @@ def claim_filters() -> tuple[dict[str, str], str]:
     return chosen, " ".join(patterns)
 
 
+def _whole_number(name: str, default: int, most: int) -> int:
+    """The URL parameter `name`, from 1 to `most`. :raise 400: anything else."""
+    value = request.args.get(name, "").strip() or str(default)
+    if not re.fullmatch(r"[0-9]{1,9}", value) or not 1 <= int(value) <= most:
+        raise HTTPError(400, f"{name} must be a whole number from 1 to {most}")
+    return int(value)
+
+
+def claim_page() -> tuple[int, int]:
+    """The page of the claims table the request asks for (`page`, from 1) and its size (`per_page`).
+
+    :raise 400: either is not a whole number in range.
+    """
+    return _whole_number("page", 1, 1_000_000), _whole_number("per_page", PER_PAGE, MAX_PER_PAGE)
+
+
+def _linked(response: Response, neighbours: dict[str, int]) -> Response:
+    """`response` with a Link header (RFC 8288) to the previous and next pages, as the page itself links them."""
+    if neighbours:
+        response.headers["Link"] = ", ".join(
+            f'<{url_for(request.endpoint, **request.view_args, **{**request.args.to_dict(), "page": n})}>; rel="{rel}"'
+            for rel, n in neighbours.items())
+    return response
+
+
 @bp.route("/claims")
 @bp.route("/claims.<ext>")
 def claims(ext: str | None = None):
     """Every claim (value, kind, period, claimant, source, quote), filtered by type, kind, claimant, measure or
-    about (`?kind=ct:AtLeast`). :raise 400: a filter value that is not an IRI."""
+    about (`?kind=ct:AtLeast`), a page at a time (`?page=2&per_page=10`; 50 claims a page unless told); the twins
+    give the same page. :raise 400: a filter value that is not an IRI, or a page or page size out of range."""
     chosen, patterns = claim_filters()
-    text = CLAIMS.replace("{filters}", patterns)
+    page, per_page = claim_page()
+    text = CLAIMS.replace("{filters}", patterns) + f"\nLIMIT {per_page} OFFSET {(page - 1) * per_page}"
+    [count] = select(f"SELECT (COUNT(DISTINCT ?claim) AS ?claims) WHERE {{ {patterns} {CLAIM} }}")
+    total = int(count["claims"]["value"])
+    pages = max(1, -(-total // per_page))
+    if page > pages:
+        raise HTTPError(404, f"no page {page}: the claims fill {pages} page{'s' if pages > 1 else ''} "
+                             f"of {per_page}")
+    neighbours = {rel: n for rel, n in (("prev", page - 1), ("next", page + 1)) if 1 <= n <= pages}
     if ext:
-        return twin(text, ext)
+        return _linked(twin(text, ext), neighbours)
     facets = [(name, label, chosen.get(name, ""), select(FACET.replace("{path}", path)))
               for name, (path, label) in FILTERS.items()]
-    return render_template("claims.html", rows=select(text), facets=facets, chosen=chosen,
-                           query=text, args=request.args.to_dict())
+    args = request.args.to_dict()
+    return _linked(Response(render_template(
+        "claims.html", rows=select(text), facets=facets, chosen=chosen, query=text, args=args, total=total,
+        page=page, pages=pages, first=(page - 1) * per_page + 1,
+        neighbours={rel: {**args, "page": n} for rel, n in neighbours.items()})), neighbours)
 
 
 @bp.route("/about")
