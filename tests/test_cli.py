@@ -56,3 +56,26 @@ def test_export_unknown_format_is_a_clear_error():
     result = CliRunner().invoke(main, ["export", "--format", "docx"])
     assert result.exit_code == 1
     assert "unknown format 'docx'" in result.output
+
+
+def test_the_ui_doc_kg_examples_run_as_shown():
+    """docs/ui.md's `$ kg` lines (text:query from the command line) print what the doc shows."""
+    import shlex
+
+    from conftest import ROOT, console_steps, fenced_blocks
+
+    steps = [(command, output) for info, code in fenced_blocks(ROOT / "docs" / "ui.md") if info == "console"
+             for command, output in console_steps(code) if command.startswith("kg ")]
+    assert steps
+    for command, output in steps:
+        result = CliRunner().invoke(main, shlex.split(command)[1:])
+        assert (result.exit_code, result.output.rstrip("\n")) == (0, output), command
+
+
+def test_text_query_from_the_cli_matches_the_endpoint(client):
+    query = 'SELECT ?s ?score ?text WHERE { (?s ?score ?text) text:query "cells dismantled" } ORDER BY ?s ?text'
+    cli = CliRunner().invoke(main, ["query", query, "--format", "csv"])
+    served = client.post("/sparql", data={"query": query}, headers={"Accept": "text/csv"})
+    assert cli.exit_code == 0 and served.status_code == 200
+    assert cli.output.replace("\r\n", "\n").strip() == served.text.replace("\r\n", "\n").strip()
+    assert len(cli.output.splitlines()) > 5

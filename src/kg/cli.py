@@ -22,8 +22,10 @@ from kg.linker import link as run_link
 from kg.namespaces import GRAPH, bind_prefixes, compact
 from kg.queries import named_queries
 from kg.query import run
+from kg.search import SearchIndex
 from kg.sparql_errors import QuerySyntaxError
 from kg.store.oxigraph import RESULT_MEDIA_TYPES
+from kg.store.reference import RdflibStore
 
 
 def _fail(exc: Exception) -> None:
@@ -158,6 +160,14 @@ def queries() -> None:
         click.echo(f"{name:<24} {named.question}")
 
 
+def _search_index(text: str, asserted) -> SearchIndex | None:
+    """The full-text index that answers `text:query`, as the endpoint's: built from the asserted dataset (loaded
+    when `asserted` is None), only for a query that may use it (every text:query pattern spells "query")."""
+    if "query" not in text:
+        return None
+    return SearchIndex(RdflibStore({"none": asserted or _dataset()}, version=graph_module.version()))
+
+
 @main.command()
 @click.argument("query")
 @click.option("--format", "fmt", type=click.Choice(QUERY_FORMATS), default="table", show_default=True,
@@ -172,7 +182,7 @@ def query(query: str, fmt: str, allow_service: tuple[str, ...], inference: str) 
     dataset = _dataset(inference)
     try:
         allow = AllowList.from_env() | AllowList.of(allow_service)
-        result = run(dataset, text, allow)
+        result = run(dataset, text, allow, search=_search_index(text, dataset if inference == "none" else None))
     except QuerySyntaxError as exc:
         _fail(KGError(f"{exc}\n{exc.excerpt}"))
     except KGError as exc:

@@ -10,16 +10,18 @@ from kg.errors import QueryError
 from kg.federation import NOTHING, AllowList, FederationRefused, allowing, check
 from kg.namespaces import QUERY_PREFIXES
 from kg.rewrite import rewrite
+from kg.search import SearchIndex
 from kg.sparql_errors import explain
 
 
-def run(dataset: Dataset, text: str, allow: AllowList = NOTHING) -> Result:
+def run(dataset: Dataset, text: str, allow: AllowList = NOTHING, search: SearchIndex | None = None) -> Result:
     """Evaluate `text` on the dataset's union graph; the project's and WDQS's prefixes may be used without PREFIX
-    lines, and local services (WDQS's label service) are rewritten first (kg.rewrite).
+    lines, and local services (WDQS's label service, and `text:query` when given a `search` index) are rewritten
+    first (kg.rewrite).
 
     SERVICE calls are refused unless `allow` names their endpoint (kg.federation); none is allowed by default.
     """
-    written, text = text, rewrite(text)
+    written, text = text, rewrite(text, search=search)
     check(text, allow)
     try:
         with allowing(allow):
