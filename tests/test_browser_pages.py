@@ -387,3 +387,27 @@ def test_no_serious_accessibility_violations(browser, live_server, screenshots, 
               { id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }))))""")
     serious = [v for v in found if v["impact"] in ("serious", "critical")]
     assert serious == KNOWN_VIOLATIONS.get(name, []), json.dumps(serious, indent=1)
+
+
+def test_page_weight_on_a_first_visit(browser, live_server):
+    """Each page's bytes over the wire on a first visit (browser cache off): the document and everything it loads,
+    from Chromium's resource timing. Printed as a table (-s) for the closing note; a page of the site stays under
+    400 kB (the ontology, every ct: term on one page, is the largest), the query page (YASGUI's editor and the
+    views) under 1.5 MB."""
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+    lines, totals = [f"{'page':<16} {'requests':>8} {'document':>9} {'total kB':>9}"], {}
+    try:
+        for name, path in PAGES.items():
+            with viewport(browser, DESKTOP):
+                _go(browser, live_server["url"] + path)
+            document, resources = browser.execute_script("""return [
+                performance.getEntriesByType('navigation')[0].transferSize,
+                performance.getEntriesByType('resource').map((r) => r.transferSize)]""")
+            assert document > 0 and all(size > 0 for size in resources)  # nothing came from a cache
+            totals[name] = document + sum(resources)
+            lines.append(f"{name:<16} {1 + len(resources):>8} {document / 1000:>8.1f}k {totals[name] / 1000:>8.1f}k")
+    finally:
+        browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
+    print("\n" + "\n".join(lines))
+    assert {name for name, total in totals.items() if total > (1_500_000 if name == "query" else 400_000)} == set()
