@@ -6,9 +6,9 @@ from __future__ import annotations
 import html
 
 import pytest
+from conftest import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
-from test_browser import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS
 
 from kg.namespaces import SD, VOID
 
