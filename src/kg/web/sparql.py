@@ -46,6 +46,7 @@ class Operation:
 def _parameters():
     """The request's parameters, and the query of a direct POST.
 
+    :raise 400: a POST body shorter than its Content-Length (the client closed the connection early).
     :raise 403: an update operation.
     :raise 413: a query string longer than the request size cap.
     :raise 415: a POST body that is neither a form nor a UTF-8 SPARQL query.
@@ -56,6 +57,9 @@ def _parameters():
         raise HTTPError(403, READ_ONLY)
     if request.method != "POST":
         return request.args, None
+    announced, received = request.content_length, len(request.get_data())  # cached for the form parser
+    if announced is not None and received < announced:  # the client closed early: never run a cut query
+        raise HTTPError(400, f"request body ended after {received} of the {announced} bytes of its Content-Length")
     media_type = request.mimetype
     if media_type == FORM:
         if "update" in request.form:
