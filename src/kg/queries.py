@@ -25,7 +25,7 @@ from rdflib.namespace import XSD
 from kg.errors import QueryError
 from kg.graph import ROOT
 from kg.namespaces import PREFIXES
-from kg.store.guard import _TOKEN as SPARQL_TOKEN  # the guard's tokenizer: strings, IRIs, comments
+from kg.sparql_tokens import significant  # strings, IRIs and comments are whole tokens
 
 QUERIES_DIR = ROOT / "queries"
 HEADER_KEYS = ("title", "description", "question")
@@ -127,16 +127,16 @@ class NamedQuery:
 
 def where_group(text: str) -> int:
     """The offset just after the `{` that opens the query's WHERE clause (the first `{` after WHERE, or the first
-    `{` of a query written without the keyword), found by the guard's tokenizer so strings, IRIs and comments
+    `{` of a query written without the keyword), found on the query's tokens so strings, IRIs and comments
     cannot mislead it. :raise ParameterError: no WHERE clause."""
     after_where = False
-    tokens = [m for m in SPARQL_TOKEN.finditer(text) if m.lastgroup not in ("space", "comment")]
-    has_where = any(m.lastgroup == "word" and m.group().upper() == "WHERE" for m in tokens)
-    for m in tokens:
-        if m.lastgroup == "word" and m.group().upper() == "WHERE":
+    tokens = significant(text)
+    has_where = any(t.kind == "word" and t.text.upper() == "WHERE" for t in tokens)
+    for t in tokens:
+        if t.kind == "word" and t.text.upper() == "WHERE":
             after_where = True
-        elif m.group() == "{" and (after_where or not has_where):
-            return m.end()
+        elif t.text == "{" and (after_where or not has_where):
+            return t.end
     raise ParameterError("a query with parameters needs a WHERE clause")
 
 

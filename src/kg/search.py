@@ -23,8 +23,8 @@ from rdflib.namespace import XSD
 
 from kg.errors import QueryError
 from kg.namespaces import CT, DCTERMS, KG, OA, RDFS, SCHEMA, SKOS
+from kg.sparql_tokens import significant  # strings, comments and IRIs are whole tokens
 from kg.store import QueryRequest, Store
-from kg.store.guard import _TOKEN as SPARQL_TOKEN  # the guard's SPARQL tokenizer: strings, comments and IRIs
 
 TEXT = "http://jena.apache.org/text#"  # Jena's namespace, so that queries written for Fuseki's text index run here
 FIELDS = {  # property -> field, in the order a resource's fields are shown; a resource's text is indexed once
@@ -155,8 +155,7 @@ class SearchIndex:
 
 def _tokens(text: str) -> list[tuple[str, str, int, int]]:
     """(kind, value, start, end) of the query's tokens, without spaces and comments."""
-    return [(m.lastgroup, m.group(), m.start(), m.end()) for m in SPARQL_TOKEN.finditer(text)
-            if m.lastgroup not in ("space", "comment")]
+    return [(t.kind, t.text, t.start, t.end) for t in significant(text)]
 
 
 def _string_value(token: str) -> str:

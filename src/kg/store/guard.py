@@ -22,27 +22,34 @@ QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
 GRAPH_FORMS = ("CONSTRUCT", "DESCRIBE")
 
-# Order matters: comments, strings and IRIs hide brackets and keywords; a '<' that does not open an IRIREF is an
-# operator (the SPARQL grammar's longest-match rule).
+# SPARQL 1.1's token rules as pyoxigraph applies them (comments end at \n or \r; PN_LOCAL_ESC in names; no \u
+# decoding outside strings and IRIs), with possessive quantifiers so that no match backtracks: linear time. A '<' is
+# taken as an IRI or as an operator by the scan's context, not here.
+ESC = r"\\[_~.\-!$&'()*+,;=/?#@%]"
+LOCAL_CHAR = r"[\w:\-\u00b7]|%[0-9A-Fa-f]{2}|" + ESC
 _TOKEN = re.compile(
-    r"""
-    (?P<space>\s+)
-    | (?P<comment>\#[^\n]*)
-    | (?P<long_string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\")
-    | (?P<string>'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-    | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
-    | (?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+)
-    | (?P<pname>(?:[^\W\d][\w.-]*)?:(?:[\w:%\\-]|\.(?=[\w:%-]))*)
-    | (?P<word>[^\W\d]\w*)
-    | (?P<open>[({\[])
-    | (?P<close>[)}\]])
-    | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
+    r"(?P<space>[ \t\r\n]++)"
+    r"|(?P<comment>\#[^\r\n]*+)"
+    r"|(?P<string>'''(?:[^'\\]++|\\.|'(?!''))*+(?:'''|\Z)|\"\"\"(?:[^\"\\]++|\\.|\"(?!\"\"))*+(?:\"\"\"|\Z)"
+    r"|'(?:[^'\\\n\r]++|\\.)*+(?:'|.*\Z)|\"(?:[^\"\\\n\r]++|\\.)*+(?:\"|.*\Z))"
+    r"|(?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]++)"
+    r"|(?P<pname>(?:[^\W\d][\w.\-\u00b7]*+)?+:(?:" + LOCAL_CHAR + r"|\.++(?=" + LOCAL_CHAR + r"))*+)"
+    r"|(?P<run>[^\W\d][\w.\-\u00b7]*+)"
+    r"|(?P<number>\d++(?:\.\d*+)?+(?:[eE][+-]?\d++)?+|\.\d++(?:[eE][+-]?\d++)?+)"
+    r"|(?P<language>@[a-zA-Z]++(?:-[a-zA-Z0-9]++)*+)"
+    r"|(?P<open>[({\[])|(?P<close>[)}\]])"
+    r"|(?P<op>\|\||&&|!=|<=|>=|\^\^|[!=<>+\-*/|^])"
+    r"|(?P<other>.)",
+    re.DOTALL,
 )
+_IRI = re.compile(r"<(?:[^<>\"{}|^`\\\x00-\x20]++|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*+>")
+_WORD = re.compile(r"[^\W\d]\w*+|\w++|.", re.DOTALL)
+OPERATORS_PER_LEVEL = 4  # the engine crashes on ~4,500 nested brackets, ~7,000-9,500 chained operators
+_OPERAND_ENDS = frozenset(("var", "number", "string", "iri", "pname", "language", "close"))
+_EXPRESSION_CLAUSES = frozenset(("SELECT", "BY", "HAVING"))
+_CLAUSE_ENDS = frozenset(("WHERE", "FROM", "LIMIT", "OFFSET", "VALUES"))
 
 
-_SKIPPED = ("space", "comment", "long_string", "string")
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
@@ -70,6 +77,65 @@ class QueryInfo:
         return self.form in GRAPH_FORMS
 
 
+def _tokens(text: str) -> tuple[list[tuple[str, str]], int]:
+    """The significant tokens of `text` and the deepest nesting they reach, in one linear pass.
+
+    The nesting counts brackets, every OPERATORS_PER_LEVEL chained operators as one more level (the engine
+    recurses on them too) and, inside expressions, the brackets in IRIs: an IRIREF holds no space or brace, so
+    nothing but depth can hide in one that the engine reads as a less-than. A '<' after an operand inside an
+    expression is less-than, as in the engine's grammar; anywhere else it opens an IRI.
+    """
+    tokens: list[tuple[str, str]] = []
+    frames: list[list] = []  # per open bracket: [is_expression, operators so far]
+    operators = max_depth = 0
+    pending = clause = operand = False  # after FILTER/BIND; in SELECT/GROUP BY/ORDER BY/HAVING; after an operand
+    position, length = 0, len(text)
+    while position < length:
+        if text[position] == "<" and not (frames and frames[-1][0] and operand) and (iri := _IRI.match(text, position)):
+            kind, value = "iri", iri.group()
+            inner = peak = 0
+            for char in value if frames and frames[-1][0] else "":  # only in expressions may '<' be less-than
+                inner += char in "(["
+                inner -= char in ")]"
+                peak = max(peak, inner)
+            max_depth = max(max_depth, len(frames) + peak + operators // OPERATORS_PER_LEVEL)
+        else:
+            match = _TOKEN.match(text, position)
+            kind, value = match.lastgroup, match.group()
+        position += len(value)
+        if kind in ("space", "comment"):
+            continue
+        pieces = [(kind, value)] if kind != "run" else [
+            ("word" if p[0].isalpha() or p[0] == "_" else "op" if p == "-" else "number" if p[0].isdigit() else "other",
+             p) for p in _WORD.findall(value)]
+        for kind, value in pieces:
+            if kind == "open":
+                expression = value == "(" and ((frames and frames[-1][0]) or pending or clause)
+                frames.append([expression, 0])
+                pending = False
+                if value == "{":
+                    clause = False
+            elif kind == "close":
+                if frames:
+                    operators -= frames.pop()[1]
+            elif kind == "op":
+                if frames:
+                    frames[-1][1] += 1
+                    operators += 1
+            elif kind == "word":
+                keyword = value.upper()
+                if keyword in ("FILTER", "BIND"):
+                    pending = True
+                elif keyword in _EXPRESSION_CLAUSES:
+                    clause = True
+                elif keyword in _CLAUSE_ENDS:
+                    clause = False
+            max_depth = max(max_depth, len(frames) + operators // OPERATORS_PER_LEVEL)
+            operand = kind in _OPERAND_ENDS or (kind == "word" and value.upper() in ("TRUE", "FALSE"))
+            tokens.append((kind, value))
+    return tokens, max_depth
+
+
 @lru_cache(maxsize=1024)
 def scan(text: str, prefixes: tuple[tuple[str, str], ...] = ()) -> QueryInfo:
     """Tokenize `text` just enough to find its form, nesting depth, FROM graphs and SERVICE targets.
@@ -80,11 +146,10 @@ def scan(text: str, prefixes: tuple[tuple[str, str], ...] = ()) -> QueryInfo:
     declared = dict(prefixes)
     base = ""
     form = None
-    depth = max_depth = 0
     from_graphs: list[str] = []
     from_named: list[str] = []
     services: list[str] = []
-    tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text) if m.lastgroup not in _SKIPPED]
+    tokens, max_depth = _tokens(text)
 
     def iri_of(kind: str, value: str) -> str | None:
         if kind == "iri":
@@ -96,18 +161,13 @@ def scan(text: str, prefixes: tuple[tuple[str, str], ...] = ()) -> QueryInfo:
         return None
 
     for index, (kind, value) in enumerate(tokens):
-        if kind == "open":
-            depth += 1
-            max_depth = max(max_depth, depth)
-        elif kind == "close":
-            depth -= 1
-        elif kind == "word":
+        if kind == "word":
             keyword = value.upper()
             following = tokens[index + 1 : index + 4]
             if keyword == "PREFIX" and len(following) >= 2 and following[0][0] == "pname":
-                declared[following[0][1].rstrip(":").partition(":")[0]] = following[1][1][1:-1]
+                declared[following[0][1].rstrip(":").partition(":")[0]] = iri_of(*following[1]) or ""
             elif keyword == "BASE" and following and following[0][0] == "iri":
-                base = following[0][1][1:-1]
+                base = iri_of(*following[0])
             elif form is None and (keyword in QUERY_FORMS or keyword in UPDATE_KEYWORDS):
                 form = keyword
             elif keyword == "FROM" and following:
