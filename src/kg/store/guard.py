@@ -77,6 +77,15 @@ class QueryInfo:
         return self.form in GRAPH_FORMS
 
 
+def _bracket_peak(iri: str) -> int:
+    """How deep the parentheses and brackets inside an IRI's text go, were it read as tokens."""
+    depth = peak = 0
+    for char in iri:
+        depth += (char in "([") - (char in ")]")
+        peak = max(peak, depth)
+    return peak
+
+
 def _tokens(text: str) -> tuple[list[tuple[str, str]], int]:
     """The significant tokens of `text` and the deepest nesting they reach, in one linear pass.
 
@@ -91,14 +100,11 @@ def _tokens(text: str) -> tuple[list[tuple[str, str]], int]:
     pending = clause = operand = False  # after FILTER/BIND; in SELECT/GROUP BY/ORDER BY/HAVING; after an operand
     position, length = 0, len(text)
     while position < length:
-        if text[position] == "<" and not (frames and frames[-1][0] and operand) and (iri := _IRI.match(text, position)):
+        in_expression = bool(frames) and frames[-1][0]
+        if text[position] == "<" and not (in_expression and operand) and (iri := _IRI.match(text, position)):
             kind, value = "iri", iri.group()
-            inner = peak = 0
-            for char in value if frames and frames[-1][0] else "":  # only in expressions may '<' be less-than
-                inner += char in "(["
-                inner -= char in ")]"
-                peak = max(peak, inner)
-            max_depth = max(max_depth, len(frames) + peak + operators // OPERATORS_PER_LEVEL)
+            if in_expression:  # only there may the engine read this '<' as less-than
+                max_depth = max(max_depth, len(frames) + _bracket_peak(value) + operators // OPERATORS_PER_LEVEL)
         else:
             match = _TOKEN.match(text, position)
             kind, value = match.lastgroup, match.group()
@@ -109,9 +115,9 @@ def _tokens(text: str) -> tuple[list[tuple[str, str]], int]:
             ("word" if p[0].isalpha() or p[0] == "_" else "op" if p == "-" else "number" if p[0].isdigit() else "other",
              p) for p in _WORD.findall(value)]
         for kind, value in pieces:
+            keyword = value.upper() if kind == "word" else ""
             if kind == "open":
-                expression = value == "(" and ((frames and frames[-1][0]) or pending or clause)
-                frames.append([expression, 0])
+                frames.append([value == "(" and (in_expression or pending or clause), 0])
                 pending = False
                 if value == "{":
                     clause = False
@@ -122,16 +128,14 @@ def _tokens(text: str) -> tuple[list[tuple[str, str]], int]:
                 if frames:
                     frames[-1][1] += 1
                     operators += 1
-            elif kind == "word":
-                keyword = value.upper()
-                if keyword in ("FILTER", "BIND"):
-                    pending = True
-                elif keyword in _EXPRESSION_CLAUSES:
-                    clause = True
-                elif keyword in _CLAUSE_ENDS:
-                    clause = False
+            elif keyword in ("FILTER", "BIND"):
+                pending = True
+            elif keyword in _EXPRESSION_CLAUSES:
+                clause = True
+            elif keyword in _CLAUSE_ENDS:
+                clause = False
             max_depth = max(max_depth, len(frames) + operators // OPERATORS_PER_LEVEL)
-            operand = kind in _OPERAND_ENDS or (kind == "word" and value.upper() in ("TRUE", "FALSE"))
+            operand = kind in _OPERAND_ENDS or keyword in ("TRUE", "FALSE")
             tokens.append((kind, value))
     return tokens, max_depth
 
